@@ -1,0 +1,1 @@
+"""Images: references, the content store, layer snapshots, the image store."""

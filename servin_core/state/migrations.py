@@ -1,0 +1,111 @@
+"""Schema migrations, applied in order; the schema version is ``user_version``.
+
+Append a migration to change the schema; never edit one that has landed, as
+existing stores have already run it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+_V1 = """
+CREATE TABLE images (
+    id TEXT PRIMARY KEY,                -- the config digest
+    manifest_digest TEXT NOT NULL,
+    manifest_media_type TEXT NOT NULL,
+    created TEXT,                       -- from the config, RFC 3339
+    os TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    variant TEXT,
+    size INTEGER NOT NULL,              -- bytes of the unpacked layers
+    added_at REAL NOT NULL
+);
+
+CREATE TABLE image_layers (
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    digest TEXT NOT NULL,               -- the blob as stored
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,              -- bytes of the blob
+    diff_id TEXT NOT NULL,              -- digest of the uncompressed tar
+    chain_id TEXT NOT NULL,             -- the snapshot it unpacks to
+    PRIMARY KEY (image_id, position)
+);
+CREATE INDEX image_layers_chain ON image_layers(chain_id);
+CREATE INDEX image_layers_digest ON image_layers(digest);
+
+CREATE TABLE tags (
+    name TEXT PRIMARY KEY,              -- docker.io/library/busybox:latest
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tagged_at REAL NOT NULL
+);
+CREATE INDEX tags_image ON tags(image_id);
+
+CREATE TABLE repo_digests (
+    repository TEXT NOT NULL,           -- docker.io/library/busybox
+    digest TEXT NOT NULL,               -- manifest or index digest
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    PRIMARY KEY (repository, digest)
+);
+CREATE INDEX repo_digests_image ON repo_digests(image_id);
+
+-- Blobs an image needs besides its manifest, config and layers, such as the
+-- index it was pulled through.
+CREATE TABLE image_blobs (
+    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (image_id, digest)
+);
+
+CREATE TABLE snapshots (
+    chain_id TEXT PRIMARY KEY,
+    parent TEXT,
+    diff_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+
+-- Users of an image that keep it from being removed: containers, later.
+CREATE TABLE image_holds (
+    image_id TEXT NOT NULL,
+    holder_kind TEXT NOT NULL,
+    holder_id TEXT NOT NULL,
+    PRIMARY KEY (image_id, holder_kind, holder_id)
+);
+
+-- A lease protects content that an operation in progress has written and no
+-- image references yet. Its owner is a process token: a lease whose owner
+-- died is stale, and what only it protected is garbage.
+CREATE TABLE leases (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE lease_resources (
+    lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,                 -- 'blob' or 'snapshot'
+    ident TEXT NOT NULL,
+    PRIMARY KEY (lease_id, kind, ident)
+);
+CREATE INDEX lease_resources_ident ON lease_resources(kind, ident);
+
+-- Where a blob is known to exist remotely, for cross-repository mounts.
+CREATE TABLE blob_sources (
+    digest TEXT NOT NULL,
+    registry TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    PRIMARY KEY (digest, registry, repository)
+);
+
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    type TEXT NOT NULL,                 -- image, container, volume, network...
+    action TEXT NOT NULL,               -- pull, push, tag, untag, delete...
+    actor_id TEXT NOT NULL,
+    attributes TEXT NOT NULL            -- JSON object
+);
+CREATE INDEX events_time ON events(time);
+"""
+
+MIGRATIONS: list[str] = [_V1]
