@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import zstandard
 
@@ -29,14 +29,17 @@ def compression_of(head: bytes) -> str:
 
 
 def decompressed(raw: BinaryIO) -> BinaryIO:
-    """A reader of ``raw``'s uncompressed bytes; ``raw`` must be buffered."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    """A reader of ``raw``'s uncompressed bytes."""
+    if isinstance(raw, io.BufferedReader):
+        buffered = raw
+    else:
+        buffered = io.BufferedReader(cast(io.RawIOBase, raw), _READ_SIZE)
     kind = compression_of(buffered.peek(4)[:4])
     if kind == "gzip":
-        return io.BufferedReader(gzip.GzipFile(fileobj=buffered), _READ_SIZE)  # type: ignore[arg-type]
+        return cast(BinaryIO, gzip.GzipFile(fileobj=buffered))
     if kind == "zstd":
         reader = zstandard.ZstdDecompressor().stream_reader(
             buffered, read_size=_READ_SIZE, read_across_frames=True
         )
-        return io.BufferedReader(reader, _READ_SIZE)
-    return buffered
+        return cast(BinaryIO, io.BufferedReader(reader, _READ_SIZE))
+    return cast(BinaryIO, buffered)

@@ -69,7 +69,9 @@ class BlobWriter:
             )
         if self.expected is not None and digest != self.expected:
             self.abort()
-            raise InvalidArgument("blob", ident, f"digest mismatch: content is {digest}")
+            raise InvalidArgument(
+                "blob", ident, f"digest mismatch: content is {digest}"
+            )
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
@@ -118,7 +120,7 @@ class ContentStore:
 
     def open(self, digest: str) -> BinaryIO:
         try:
-            return open(self.path(digest), "rb")  # noqa: SIM115
+            return open(self.path(digest), "rb")
         except FileNotFoundError:
             raise NotFound("blob", digest, "not in the content store") from None
 

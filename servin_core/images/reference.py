@@ -121,9 +121,8 @@ def parse_reference(text: str, *, default_tag: bool = True) -> Reference:
 
 def _split_domain(name: str) -> tuple[str, str]:
     first, sep, rest = name.partition("/")
-    looks_like_domain = (
-        sep
-        and (any(c in first for c in ".:") or first == "localhost" or first != first.lower())
+    looks_like_domain = sep and (
+        any(c in first for c in ".:") or first == "localhost" or first != first.lower()
     )
     if looks_like_domain:
         domain, path = first, rest

@@ -57,11 +57,11 @@ def apply_layer(tar_stream: BinaryIO, root: str, *, ident: str) -> LayerStats:
         with tarfile.open(fileobj=tar_stream, mode="r|", errorlevel=2) as tar:
             for member in tar:
                 applier.apply(tar, member)
+        applier.finish()
     except tarfile.TarError as e:
         raise InvalidArgument("layer", ident, f"not a valid tar archive: {e}") from e
     finally:
         applier.close()
-    applier.finish()
     return applier.stats
 
 
@@ -105,7 +105,9 @@ class _Applier:
                     )
                 except FileNotFoundError:
                     if not create:
-                        raise self.fail(name, f"parent {part!r} does not exist") from None
+                        raise self.fail(
+                            name, f"parent {part!r} does not exist"
+                        ) from None
                     os.mkdir(part, 0o755, dir_fd=fd)
                     next_fd = os.open(
                         part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd
@@ -150,7 +152,8 @@ class _Applier:
                 try:
                     _ensure_dir(parent, parts[-2])
                     target = os.open(
-                        parts[-2], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                        parts[-2],
+                        os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
                         dir_fd=parent,
                     )
                 finally:
@@ -238,7 +241,8 @@ class _Applier:
             existing = _lstat(target_parent, target[-1])
             if existing is None or stat.S_ISDIR(existing.st_mode):
                 raise self.fail(
-                    member.name, f"hardlink target {member.linkname!r} is not in the layer"
+                    member.name,
+                    f"hardlink target {member.linkname!r} is not in the layer",
                 )
             os.link(
                 target[-1],

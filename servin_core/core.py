@@ -1,0 +1,78 @@
+"""The core: every store of one Servin instance, opened together.
+
+Front ends (the CLI, the TUI, the headless daemon) open one Core and pass it
+to the operations in the other modules (``images.pull.pull(core, ...)``).
+Opening it also tidies what killed processes left: partial blobs, partial
+snapshots and the stale leases that protected them.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from servin_core import log
+from servin_core.config import Config
+from servin_core.events import EventLog
+from servin_core.images.content import ContentStore
+from servin_core.images.snapshots import Snapshotter
+from servin_core.images.store import ImageStore
+from servin_core.state.db import Database
+from servin_core.state.leases import Leases
+
+__all__ = ["Core"]
+
+
+class Core:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        data = config.data_dir
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        config.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db = Database(data / "servin.db")
+        self.events = EventLog(self.db)
+        self.content = ContentStore(data / "content")
+        self.snapshots = Snapshotter(data / "snapshots", self.db)
+        self.images = ImageStore(self.db, self.events)
+        self.leases = Leases(self.db)
+        self.leases.collect = self._collect
+
+    @classmethod
+    def open(cls, config: Config) -> Core:
+        core = cls(config)
+        core.tidy()
+        return core
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Core:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def tidy(self) -> None:
+        """Remove what processes that died mid-way left behind."""
+        self.content.remove_stale_ingests()
+        self.snapshots.remove_stale()
+        stale = self.leases.release_stale()
+        if stale:
+            self._collect(stale)
+
+    def _collect(self, resources: list[tuple[str, str]]) -> None:
+        # Imported here: garbage collection needs the image store's queries,
+        # which import nothing of the core.
+        from servin_core.images.prune import collect
+
+        removed = collect(
+            self,
+            blobs={ident for kind, ident in resources if kind == "blob"},
+            snapshots={ident for kind, ident in resources if kind == "snapshot"},
+        )
+        if removed:
+            log.images.info("collected %d bytes of unreferenced content", removed)

@@ -1,0 +1,237 @@
+"""Making an image from blobs in the content store: the last step of pull,
+load and import.
+
+The manifest, its config and its layer blobs are already stored under the
+caller's lease. Each missing layer is unpacked into a snapshot (its content
+checked against the config's diff ID), then every row of the image is
+written in one transaction. Until that transaction commits, no listing shows
+the image; if anything fails, the caller's lease collects what was written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from servin_core import log
+from servin_core.errors import InvalidArgument
+from servin_core.images import mediatypes
+from servin_core.images.content import digest_of
+from servin_core.images.progress import (
+    Action,
+    ProgressCallback,
+    ProgressEvent,
+    ignore_progress,
+)
+from servin_core.images.reference import Reference, parse_digest
+from servin_core.images.snapshots import chain_ids
+from servin_core.images.store import Image, Layer
+from servin_core.state.leases import Lease
+
+if TYPE_CHECKING:
+    from servin_core.core import Core
+
+__all__ = [
+    "Descriptor",
+    "ParsedManifest",
+    "create_image",
+    "parse_manifest",
+    "progress_event",
+    "read_config",
+    "unpack_layer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedManifest:
+    """An image manifest whose descriptors have been checked."""
+
+    media_type: str
+    config: Descriptor
+    layers: tuple[Descriptor, ...]
+
+
+def parse_manifest(data: bytes, media_type: str, *, ident: str) -> ParsedManifest:
+    """Check an image manifest (OCI or Docker schema 2) and its descriptors."""
+    try:
+        manifest = json.loads(data)
+    except ValueError as e:
+        raise InvalidArgument("manifest", ident, f"not valid JSON: {e}") from e
+    if not isinstance(manifest, dict):
+        raise InvalidArgument("manifest", ident, "not a JSON object")
+    media_type = manifest.get("mediaType") or media_type
+    if media_type not in mediatypes.MANIFEST_TYPES:
+        raise InvalidArgument(
+            "manifest", ident, f"unsupported media type {media_type!r}"
+        )
+    if manifest.get("schemaVersion") != 2:
+        raise InvalidArgument("manifest", ident, "schemaVersion is not 2")
+    config = _descriptor(manifest.get("config"), ident)
+    if config.media_type not in mediatypes.CONFIG_TYPES:
+        raise InvalidArgument(
+            "manifest",
+            ident,
+            f"config media type {config.media_type!r} is not an image config",
+        )
+    raw_layers = manifest.get("layers")
+    if not isinstance(raw_layers, list):
+        raise InvalidArgument("manifest", ident, "no list of layers")
+    layers = tuple(_descriptor(item, ident) for item in raw_layers)
+    for layer in layers:
+        if layer.media_type not in mediatypes.LAYER_TYPES:
+            raise InvalidArgument(
+                "manifest",
+                ident,
+                f"layer {layer.digest} has unsupported media type {layer.media_type!r}",
+            )
+    return ParsedManifest(media_type, config, layers)
+
+
+def _descriptor(value: Any, ident: str) -> Descriptor:
+    if not isinstance(value, dict):
+        raise InvalidArgument("manifest", ident, "malformed descriptor")
+    media_type, digest, size = (
+        value.get("mediaType"),
+        value.get("digest"),
+        value.get("size"),
+    )
+    if not isinstance(media_type, str) or not isinstance(digest, str):
+        raise InvalidArgument("manifest", ident, "descriptor without type or digest")
+    if not isinstance(size, int) or size < 0:
+        raise InvalidArgument("manifest", ident, f"descriptor {digest}: bad size")
+    parse_digest(digest)
+    return Descriptor(media_type, digest, size)
+
+
+def read_config(core: Core, manifest: ParsedManifest, *, ident: str) -> dict[str, Any]:
+    try:
+        config = json.loads(core.content.read(manifest.config.digest))
+    except ValueError as e:
+        raise InvalidArgument("image config", manifest.config.digest, str(e)) from e
+    if not isinstance(config, dict):
+        raise InvalidArgument("image config", manifest.config.digest, "not an object")
+    diff_ids = config.get("rootfs", {}).get("diff_ids")
+    if not isinstance(diff_ids, list) or len(diff_ids) != len(manifest.layers):
+        raise InvalidArgument(
+            "image config",
+            manifest.config.digest,
+            f"lists {len(diff_ids or [])} diff IDs for {len(manifest.layers)} layers",
+        )
+    for diff_id in diff_ids:
+        parse_digest(diff_id)
+    return config
+
+
+async def unpack_layer(
+    core: Core,
+    lease: Lease,
+    *,
+    blob: str,
+    diff_id: str,
+    chain_id: str,
+    parent: str | None,
+    progress: ProgressCallback = ignore_progress,
+    reference: str = "",
+) -> None:
+    """Unpack one stored layer blob into its snapshot, unless it exists."""
+    if core.snapshots.exists(chain_id):
+        return
+    lease.add("snapshot", chain_id)
+    total = core.content.size(blob)
+    progress_event(progress, reference, blob, "extracting", 0, total)
+
+    def work() -> None:
+        with core.content.open(blob) as f:
+            core.snapshots.unpack(
+                f, chain_id=chain_id, parent=parent, diff_id=diff_id, layer=blob
+            )
+
+    await asyncio.to_thread(work)
+
+
+def progress_event(
+    progress: ProgressCallback,
+    reference: str,
+    layer: str,
+    action: Action,
+    current: int = 0,
+    total: int = 0,
+) -> None:
+    progress(ProgressEvent(reference, layer, action, current, total))
+
+
+async def create_image(
+    core: Core,
+    manifest: bytes,
+    media_type: str,
+    *,
+    lease: Lease,
+    tags: Sequence[Reference] = (),
+    repo_digests: Sequence[Reference] = (),
+    extra_blobs: Sequence[str] = (),
+    action: str = "create",
+    progress: ProgressCallback = ignore_progress,
+    reference: str = "",
+) -> Image:
+    """Unpack and record the image that ``manifest`` describes.
+
+    ``action`` names the event recorded (``pull``, ``load``, ``import``).
+    """
+    manifest_digest = digest_of(manifest)
+    parsed = parse_manifest(manifest, media_type, ident=reference or manifest_digest)
+    if not core.content.exists(manifest_digest):
+        lease.add("blob", manifest_digest)
+        core.content.put(manifest, manifest_digest)
+    config = read_config(core, parsed, ident=reference)
+    diff_ids: list[str] = config["rootfs"]["diff_ids"]
+    chains = chain_ids(diff_ids)
+
+    for i, descriptor in enumerate(parsed.layers):
+        await unpack_layer(
+            core,
+            lease,
+            blob=descriptor.digest,
+            diff_id=diff_ids[i],
+            chain_id=chains[i],
+            parent=chains[i - 1] if i else None,
+            progress=progress,
+            reference=reference,
+        )
+        progress_event(progress, reference, descriptor.digest, "complete")
+
+    image = Image(
+        id=parsed.config.digest,
+        manifest_digest=manifest_digest,
+        manifest_media_type=parsed.media_type,
+        created=config.get("created"),
+        os=str(config.get("os") or "linux"),
+        architecture=str(config.get("architecture") or "amd64"),
+        variant=config.get("variant"),
+        size=sum(core.snapshots.size(chain) for chain in chains),
+        added_at=time.time(),
+        tags=tuple(str(tag) for tag in tags),
+        repo_digests=tuple(str(ref) for ref in repo_digests),
+        layers=tuple(
+            Layer(d.digest, d.media_type, d.size, diff_ids[i], chains[i])
+            for i, d in enumerate(parsed.layers)
+        ),
+    )
+    with core.db.write() as conn:
+        core.images.add(conn, image, extra_blobs=extra_blobs)
+        attributes = {"name": reference} if reference else {}
+        core.events.record(conn, "image", action, image.id, **attributes)
+    log.for_object(log.images, "image", image.id).info(
+        "%s %s: %d layers", action, reference or image.id, len(image.layers)
+    )
+    return core.images.get(image.id)
