@@ -104,6 +104,7 @@ def load_config(path: Path | None = None) -> Config:
         return Config.model_validate(raw)
     except ValidationError as e:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in e.errors()
         )
         raise InvalidArgument("config", str(path), problems) from e
