@@ -236,14 +236,15 @@ class _Applier:
         target = self.clean(member.linkname)
         if not target:
             raise self.fail(member.name, "hardlink to the layer root")
-        target_parent = self.open_parent(target, member.name, create=False)
+        missing = f"hardlink target {member.linkname!r} is not in the layer"
+        try:
+            target_parent = self.open_parent(target, member.name, create=False)
+        except _LayerError:
+            raise self.fail(member.name, missing) from None
         try:
             existing = _lstat(target_parent, target[-1])
             if existing is None or stat.S_ISDIR(existing.st_mode):
-                raise self.fail(
-                    member.name,
-                    f"hardlink target {member.linkname!r} is not in the layer",
-                )
+                raise self.fail(member.name, missing)
             os.link(
                 target[-1],
                 base,
