@@ -52,11 +52,16 @@ class EventLog:
         )
         log.events.debug("%s %s %s %s", type_, action, actor_id, attributes)
         event = Event(cursor.lastrowid or 0, now, type_, action, actor_id, attributes)
-        for listener in self._listeners:
+        if self._listeners:
+            self._db.after_commit(lambda: self._notify(event))
+
+    def _notify(self, event: Event) -> None:
+        for listener in list(self._listeners):
             listener(event)
 
     def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
-        """Call ``listener`` for this process's events; returns the unsubscribe."""
+        """Call ``listener`` for this process's events once they are committed;
+        returns the function that unsubscribes it."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ class Database:
         self._conn.row_factory = sqlite3.Row
         # One connection is shared by the event loop thread and worker threads.
         self._lock = threading.RLock()
+        self._after_commit: list[Callable[[], None]] = []
         self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -81,8 +82,17 @@ class Database:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
+                self._after_commit.clear()
                 raise
             self._conn.execute("COMMIT")
+            callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current write transaction has committed,
+        and never if it rolls back."""
+        self._after_commit.append(callback)
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -170,3 +170,16 @@ def test_the_next_process_collects_what_a_killed_one_left(tmp_path: Path) -> Non
     with Core.open(Config().with_root(root)) as core:
         assert leftovers(core) == EMPTY
         assert core.db.query("SELECT * FROM leases") == []
+
+
+async def test_listeners_hear_committed_events_only(core: Core) -> None:
+    heard: list[tuple[str, str]] = []
+    unsubscribe = core.events.subscribe(lambda e: heard.append((e.action, e.type)))
+    image = await store_image(core, [BASE], tags=["heard"])
+    with pytest.raises(RuntimeError), core.db.write() as conn:
+        core.events.record(conn, "image", "never", image.id)
+        raise RuntimeError("rolled back")
+    unsubscribe()
+    core.images.remove("heard")
+    assert heard == [("tag", "image"), ("pull", "image")]
+    assert [e.action for e in core.events.since()] == ["tag", "pull", "untag", "delete"]
