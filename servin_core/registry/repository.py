@@ -125,10 +125,9 @@ class Repository:
             return _location(response)
 
     async def upload_chunk(
-        self, location: URL, digest: str, start: int, body: Callable[[], bytes]
+        self, location: URL, digest: str, start: int, data: bytes
     ) -> URL:
         """PATCH one chunk at offset ``start``; returns the next location."""
-        data = body()
         headers = {
             "Content-Type": "application/octet-stream",
             "Content-Range": f"{start}-{start + len(data) - 1}",
