@@ -81,14 +81,20 @@ class _Applier:
     def fail(self, name: str, reason: str) -> _LayerError:
         return _LayerError("layer", self.ident, f"entry {name!r}: {reason}")
 
-    def clean(self, name: str) -> tuple[str, ...]:
+    def clean(self, name: str, *, entry: str | None = None) -> tuple[str, ...]:
+        """``name``'s components inside the root; ``entry`` is the tar entry
+        to blame when ``name`` is not its own (a hardlink's target)."""
         parts: list[str] = []
         for part in name.split("/"):
             if part in ("", "."):
                 continue
             if part == "..":
                 if not parts:
-                    raise self.fail(name, "path escapes the layer root")
+                    if entry is None:
+                        raise self.fail(name, "path escapes the layer root")
+                    raise self.fail(
+                        entry, f"target {name!r}: path escapes the layer root"
+                    )
                 parts.pop()
             else:
                 parts.append(part)
@@ -233,7 +239,7 @@ class _Applier:
             shutil.copyfileobj(source, out, _COPY_SIZE)
 
     def hardlink(self, member: tarfile.TarInfo, parent: int, base: str) -> None:
-        target = self.clean(member.linkname)
+        target = self.clean(member.linkname, entry=member.name)
         if not target:
             raise self.fail(member.name, "hardlink to the layer root")
         missing = f"hardlink target {member.linkname!r} is not in the layer"
