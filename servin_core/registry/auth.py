@@ -10,6 +10,7 @@ until shortly before they expire.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import time
@@ -79,6 +80,7 @@ class Authenticator:
         self.credentials = credentials
         self.challenge: Challenge | None = None
         self._tokens: dict[str, tuple[str, float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     def set_challenge(self, header: str | None) -> bool:
         """Adopt the first supported challenge of ``header``; whether any was."""
@@ -100,12 +102,14 @@ class Authenticator:
         if self.challenge.scheme == "basic":
             return self.credentials.basic_header() if self.credentials else None
         key = " ".join(sorted(scopes))
-        cached = self._tokens.get(key)
-        if cached and cached[1] > time.monotonic():
-            return "Bearer " + cached[0]
-        token, lifetime = await self.fetch_token(session, scopes, ssl=ssl)
-        self._tokens[key] = (token, time.monotonic() + lifetime - _TOKEN_MARGIN)
-        return "Bearer " + token
+        # Concurrent transfers wait for one fetch instead of each asking.
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            cached = self._tokens.get(key)
+            if cached and cached[1] > time.monotonic():
+                return "Bearer " + cached[0]
+            token, lifetime = await self.fetch_token(session, scopes, ssl=ssl)
+            self._tokens[key] = (token, time.monotonic() + lifetime - _TOKEN_MARGIN)
+            return "Bearer " + token
 
     async def fetch_token(
         self, session: aiohttp.ClientSession, scopes: tuple[str, ...], *, ssl: bool

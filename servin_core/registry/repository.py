@@ -203,23 +203,28 @@ async def _read_bounded(response: aiohttp.ClientResponse, ident: str) -> bytes:
 
 
 def _media_type(content_type: str, data: bytes, ident: str) -> str:
-    """The manifest's media type, from the header or else from the body."""
+    """The manifest's media type: the header's, or the body's when the
+    header is generic (some registries send OCI manifests as plain JSON)."""
     header = content_type.split(";", 1)[0].strip().lower()
     if header in _KNOWN_TYPES:
         return header
+    if header not in ("", "application/json", "text/plain"):
+        raise InvalidArgument(
+            "image", ident, f"unsupported manifest media type {header!r}"
+        )
     try:
         body = json.loads(data)
     except ValueError:
         body = None
-    declared = body.get("mediaType") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or body.get("schemaVersion") != 2:
+        raise InvalidArgument("image", ident, "manifest is not a schema 2 document")
+    declared = body.get("mediaType")
     if declared in _KNOWN_TYPES:
         return str(declared)
-    generic = header in ("", "application/json", "text/plain")
-    if generic and isinstance(body, dict) and body.get("schemaVersion") == 2:
-        # An OCI manifest or index need not name its media type.
-        if "manifests" in body:
-            return mediatypes.OCI_INDEX
-        if "config" in body and "layers" in body:
-            return mediatypes.OCI_MANIFEST
-    kind = declared or header or "none"
-    raise InvalidArgument("image", ident, f"unsupported manifest media type {kind!r}")
+    if declared is None and "manifests" in body:
+        return mediatypes.OCI_INDEX
+    if declared is None and "config" in body and "layers" in body:
+        return mediatypes.OCI_MANIFEST
+    raise InvalidArgument(
+        "image", ident, f"unsupported manifest media type {declared or 'none'!r}"
+    )
