@@ -1,0 +1,134 @@
+# Shared set-up for scripts/start and scripts/test; sourced, not run.
+#
+# Everything here is safe to rerun: Debian packages are installed only when
+# dpkg-query says they are missing (so a rerun does no apt work), and the
+# virtual environment is reinstalled only when pyproject.toml changed since
+# the last install (its hash is kept in .venv/.servin-installed).
+
+set -euo pipefail
+
+SERVIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SERVIN_VENV="$SERVIN_ROOT/.venv"
+
+# What the runtime and the tests call: OCI runtimes, conmon, CNI plugins, a
+# registry for the tests, busybox for test root filesystems, skopeo and
+# podman to check interoperability, init processes, tmux for TUI tests.
+SERVIN_APT_PACKAGES=(
+    runc crun conmon containernetworking-plugins docker-registry
+    busybox-static iptables nftables apache2-utils skopeo podman
+    catatonit tini tmux zstd
+)
+
+servin_log() {
+    printf '==> %s\n' "$*" >&2
+}
+
+# Run as root, or through sudo when we are not root.
+servin_as_root() {
+    if [[ $(id -u) -eq 0 ]]; then
+        "$@"
+    else
+        sudo "$@"
+    fi
+}
+
+# The first python3 on PATH that is 3.11 or newer, or nothing.
+servin_find_python() {
+    local candidate
+    for candidate in python3.13 python3.12 python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+                >/dev/null 2>&1; then
+            command -v "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Debian's docker-registry starts a registry on :5000 when installed. Nothing
+# of ours uses it (the tests start their own on free ports), so keep it from
+# starting during the install and stop it if it started anyway.
+servin_stop_packaged_registry() {
+    if [[ -d /run/systemd/system ]]; then
+        servin_as_root systemctl disable --now docker-registry >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/docker-registry ]]; then
+        servin_as_root /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+    fi
+}
+
+# Those of the given packages that dpkg does not list as installed.
+servin_missing_packages() {
+    local installed
+    installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "$@" 2>/dev/null |
+        awk '$2 == "installed" { print $1 }') || true
+    local package
+    for package in "$@"; do
+        grep -qxF "$package" <<<"$installed" || printf '%s\n' "$package"
+    done
+}
+
+servin_install_packages() {
+    local missing=()
+    mapfile -t missing < <(servin_missing_packages "${SERVIN_APT_PACKAGES[@]}")
+    if ! servin_find_python >/dev/null; then
+        missing+=(python3 python3-venv)
+    elif [[ ! -x $SERVIN_VENV/bin/python ]] &&
+        ! "$(servin_find_python)" -c 'import ensurepip' >/dev/null 2>&1; then
+        # Debian's python3 cannot make a virtual environment without it.
+        missing+=(python3-venv)
+    fi
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        return 0
+    fi
+
+    servin_log "installing Debian packages: ${missing[*]}"
+    local policy=/usr/sbin/policy-rc.d made_policy=0
+    if [[ ! -e $policy ]]; then
+        # 101 = "action forbidden": packages install without starting services.
+        printf '#!/bin/sh\nexit 101\n' | servin_as_root tee "$policy" >/dev/null
+        servin_as_root chmod 755 "$policy"
+        made_policy=1
+    fi
+    local status=0
+    servin_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || status=$?
+    if [[ $status -eq 0 ]]; then
+        servin_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+            "${missing[@]}" </dev/null || status=$?
+    fi
+    if [[ $made_policy -eq 1 ]]; then
+        servin_as_root rm -f "$policy"
+    fi
+    if [[ " ${missing[*]} " == *" docker-registry "* ]]; then
+        servin_stop_packaged_registry
+    fi
+    return "$status"
+}
+
+servin_setup_venv() {
+    local python
+    if [[ ! -x $SERVIN_VENV/bin/python ]] || ! "$SERVIN_VENV/bin/python" -c '' 2>/dev/null; then
+        python=$(servin_find_python) || {
+            servin_log "no python 3.11 or newer on PATH"
+            return 1
+        }
+        servin_log "creating $SERVIN_VENV with $python"
+        rm -rf "$SERVIN_VENV"
+        "$python" -m venv "$SERVIN_VENV"
+    fi
+
+    local stamp="$SERVIN_VENV/.servin-installed" want have=""
+    want=$(sha256sum "$SERVIN_ROOT/pyproject.toml" | cut -d' ' -f1)
+    [[ -f $stamp ]] && have=$(<"$stamp")
+    if [[ $want == "$have" ]]; then
+        return 0
+    fi
+    servin_log "installing Servin and its test tools into $SERVIN_VENV"
+    (cd "$SERVIN_ROOT" && "$SERVIN_VENV/bin/python" -m pip install -q -e '.[test]')
+    printf '%s\n' "$want" >"$stamp"
+}
+
+servin_setup() {
+    servin_install_packages
+    servin_setup_venv
+}

@@ -1,0 +1,163 @@
+"""Parsing the command line and running the chosen command.
+
+Global options come before the subcommand, as podman takes them. Errors
+become exit codes here and nowhere else: a ServinError prints one line,
+``Error: <message>``, and exits 1; argparse's usage errors exit 2; an
+interrupt exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from servin_tui.cli import images, importer, inspect, login, remove, transfer
+from servin_tui.cli.command import Command, Runner, Session
+
+if TYPE_CHECKING:
+    from servin_core.config import Config
+
+__all__ = ["build_parser", "run"]
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+_COMMANDS: list[Command] = [
+    *images.COMMANDS,
+    *transfer.COMMANDS,
+    *login.COMMANDS,
+    *inspect.COMMANDS,
+    *remove.COMMANDS,
+    *importer.COMMANDS,
+]
+_TOP_LEVEL_ORDER = (
+    "images",
+    "pull",
+    "push",
+    "tag",
+    "rmi",
+    "inspect",
+    "history",
+    "login",
+    "logout",
+    "save",
+    "load",
+    "import",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="servin-tui",
+        description=(
+            "Servin runs Linux containers and manages them from the keyboard. "
+            "The subcommands follow docker's syntax."
+        ),
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="keep all state (data, run directory, sockets) under DIR",
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (TOML)"
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=_LOG_LEVELS,
+        default="warning",
+        metavar="LEVEL",
+        help=f"log to stderr from this level on: {', '.join(_LOG_LEVELS)}",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    by_name = {c.name: c for c in _COMMANDS if c.name}
+    for name in sorted(by_name, key=_TOP_LEVEL_ORDER.index):
+        _add(commands, name, by_name[name])
+
+    image = commands.add_parser("image", help="manage images (ls, pull, rm, ...)")
+    image_commands = image.add_subparsers(
+        dest="image_command", metavar="COMMAND", required=True
+    )
+    for command in _COMMANDS:
+        if command.image_names:
+            first, *aliases = command.image_names
+            _add(image_commands, first, command, aliases)
+    return parser
+
+
+def _add(
+    group: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    command: Command,
+    aliases: Sequence[str] = (),
+) -> None:
+    parser = group.add_parser(
+        name, aliases=list(aliases), help=command.help, description=command.help
+    )
+    command.configure(parser)
+    parser.set_defaults(run=command.run)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"servin-tui {version('servin')}"
+    except PackageNotFoundError:
+        return "servin-tui (not installed)"
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run one command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        # TODO: start the Textual application here once it exists (P2);
+        # until then a bare ``servin-tui`` explains itself.
+        parser.print_help()
+        return 0
+
+    from servin_core import log
+    from servin_core.errors import ServinError
+
+    log.configure(args.log_level)
+    session: Session | None = None
+    try:
+        session = Session(_load_config(args))
+        runner: Runner = args.run
+        return asyncio.run(runner(session, args))
+    except ServinError as e:
+        sys.stdout.flush()
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``servin-tui images | head``): not our error.
+        _silence_stdout()
+        return 141
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    from servin_core.config import load_config
+
+    config = load_config(args.config)
+    return config.with_root(args.root.absolute()) if args.root else config
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush of a
+    closed pipe does not print a second error."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -1,0 +1,84 @@
+"""``pull`` and ``push``, with docker's progress output.
+
+aiohttp comes in with the core's registry client, imported only when one
+of these commands runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from servin_tui.cli.command import Command, Session
+from servin_tui.cli.progress import open_progress
+
+__all__ = ["COMMANDS"]
+
+
+def _configure_pull(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platform", metavar="OS/ARCH[/VARIANT]", help="pull this platform's image"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the image name"
+    )
+    parser.add_argument("name", metavar="NAME[:TAG|@DIGEST]")
+
+
+async def _run_pull(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.images.pull import pull
+    from servin_core.images.reference import parse_reference
+
+    ref = parse_reference(args.name)
+    if not args.quiet:
+        if ref.tag == "latest" and ":" not in args.name.rsplit("/", 1)[-1]:
+            session.out("Using default tag: latest")
+        session.out(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
+
+    with open_progress(session.stdout, "pull", quiet=args.quiet) as progress:
+        image = await pull(
+            session.core(), args.name, platform=args.platform, progress=progress
+        )
+
+    if not args.quiet:
+        session.out(f"Digest: {image.manifest_digest}")
+        status = (
+            "Downloaded newer image" if progress.transferred else "Image is up to date"
+        )
+        session.out(f"Status: {status} for {ref.familiar()}")
+    session.out(str(ref))
+    return 0
+
+
+def _configure_push(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print only the image name"
+    )
+    parser.add_argument("name", metavar="NAME[:TAG]")
+
+
+async def _run_push(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.images.push import push
+    from servin_core.images.reference import parse_reference
+
+    ref = parse_reference(args.name)
+    core = session.core()
+    if not args.quiet:
+        if ref.tag == "latest" and ":" not in args.name.rsplit("/", 1)[-1]:
+            session.out("Using default tag: latest")
+        session.out(f"The push refers to repository [{ref.repository}]")
+
+    with open_progress(session.stdout, "push", quiet=args.quiet) as progress:
+        digest = await push(core, args.name, progress=progress)
+
+    if args.quiet:
+        session.out(str(ref))
+    else:
+        size = core.content.size(digest) if core.content.exists(digest) else 0
+        session.out(f"{ref.tag or 'latest'}: digest: {digest} size: {size}")
+    return 0
+
+
+COMMANDS = [
+    Command("pull", ("pull",), "download an image", _configure_pull, _run_pull),
+    Command("push", ("push",), "upload an image", _configure_push, _run_push),
+]
