@@ -27,7 +27,12 @@ from servin_core.errors import InvalidArgument, NotFound, ServinError, Unavailab
 from servin_core.images import mediatypes
 from servin_core.images.create import Descriptor, create_image, parse_manifest
 from servin_core.images.platform import Platform, host_platform, select_manifest
-from servin_core.images.progress import ProgressCallback, ProgressEvent, ignore_progress
+from servin_core.images.progress import (
+    Action,
+    ProgressCallback,
+    ProgressEvent,
+    ignore_progress,
+)
 from servin_core.images.reference import Reference, parse_reference
 from servin_core.images.store import Image
 from servin_core.registry.client import ATTEMPTS, BACKOFF, RegistryClient
@@ -60,8 +65,10 @@ async def pull(
         with core.leases.acquire() as lease:
             manifest, index = await _platform_manifest(repo, top, wanted, str(ref))
             for blob in (index, manifest):
-                if blob is not None and not core.content.exists(blob.digest):
-                    lease.add("blob", blob.digest)
+                if blob is None:
+                    continue
+                lease.add("blob", blob.digest)
+                if not core.content.exists(blob.digest):
                     core.content.put(blob.data, blob.digest)
             parsed = parse_manifest(manifest.data, manifest.media_type, ident=str(ref))
 
@@ -97,7 +104,14 @@ async def _resolve(
     for endpoint in endpoints:
         repo = Repository(client, endpoint, ref.path)
         try:
-            return repo, await repo.get_manifest(ref.digest or ref.tag or "latest")
+            manifest = await repo.get_manifest(ref.digest or ref.tag or "latest")
+            log.for_object(log.registry, "image", str(ref)).info(
+                "resolved to %s %s at %s",
+                manifest.media_type,
+                manifest.digest,
+                endpoint,
+            )
+            return repo, manifest
         except ServinError as e:
             if not endpoint.mirror:
                 raise
@@ -162,7 +176,7 @@ class _Fetcher:
         self.progress = progress
         self.slots = asyncio.Semaphore(core.config.max_concurrent_downloads)
 
-    def _event(self, blob: Descriptor, action: Any, current: int = 0) -> None:
+    def _event(self, blob: Descriptor, action: Action, current: int = 0) -> None:
         self.progress(
             ProgressEvent(self.reference, blob.digest, action, current, blob.size)
         )

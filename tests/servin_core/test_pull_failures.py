@@ -63,6 +63,7 @@ class FakeRegistry:
     manifest_type: str = ""
     corrupt: set[str] = field(default_factory=set)
     truncate: set[str] = field(default_factory=set)
+    short: set[str] = field(default_factory=set)
     host: str = ""
     blob_requests: list[str] = field(default_factory=list)
 
@@ -81,6 +82,8 @@ class FakeRegistry:
         data = self.image.blobs[digest]
         if digest in self.corrupt:
             data = bytes(b ^ 0xFF for b in data)  # same size, other content
+        if digest in self.short:
+            data = data[: len(data) // 2]  # a complete answer, of half the blob
         if digest not in self.truncate:
             return web.Response(body=data, content_type="application/octet-stream")
         response = web.StreamResponse()
@@ -135,6 +138,20 @@ async def test_truncated_download_is_retried_then_reported(
     assert_nothing_left(core)
 
 
+async def test_blob_shorter_than_its_descriptor_is_rejected(
+    core: Core, fake_registry: FakeRegistry
+) -> None:
+    layer = fake_registry.image.layers[1]
+    fake_registry.short.add(layer)
+
+    size = len(fake_registry.image.blobs[layer])
+    expected = f"{layer}.*truncated: got {size // 2} of {size} bytes"
+    with pytest.raises(InvalidArgument, match=expected):
+        await pull(core, f"{fake_registry.host}/bad/image:v1")
+
+    assert_nothing_left(core)
+
+
 async def test_manifest_of_unknown_media_type_is_rejected(
     core: Core, fake_registry: FakeRegistry
 ) -> None:
@@ -185,4 +202,20 @@ async def test_unreachable_registry_names_the_host(core: Core) -> None:
     with pytest.raises(Unavailable, match=f"{host}.*unreachable") as caught:
         await pull(core, f"{host}/some/image")
     assert isinstance(caught.value, ServinError)
+    assert_nothing_left(core)
+
+
+async def test_single_platform_image_for_another_platform_is_not_found(
+    core: Core, tmp_path: Path, registry: RegistryServer
+) -> None:
+    name = f"{registry.host}/{unique_repo()}:amd64-only"
+    with Core.open(
+        Config(data_dir=tmp_path / "owner", run_dir=tmp_path / "r")
+    ) as owner:
+        await store_image(owner, build_image([{"x": b"x"}], architecture="amd64"), name)
+        await push(owner, name)
+
+    with pytest.raises(NotFound, match=r"is for linux/amd64, not for linux/s390x"):
+        await pull(core, name, platform="linux/s390x")
+
     assert_nothing_left(core)
