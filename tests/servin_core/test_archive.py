@@ -402,3 +402,45 @@ async def test_not_an_archive_is_a_clear_error(fresh: Core) -> None:
     with pytest.raises(InvalidArgument, match="cannot decompress"):
         await load(fresh, io.BytesIO(gzip.compress(os.urandom(10000))[:100]))
     assert leftovers(fresh) == NOTHING
+
+
+async def test_save_streams_to_a_pipe(core: Core) -> None:
+    await imported(core, [BASE, TOP], "app")
+    expected = saved(core, ["app"])
+    read_end, write_end = os.pipe()
+    received = bytearray()
+
+    def drain() -> None:
+        with os.fdopen(read_end, "rb") as r:
+            while chunk := r.read(65536):
+                received.extend(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    with os.fdopen(write_end, "wb") as pipe:
+        assert not pipe.seekable()
+        save(core, ["app"], pipe)
+    reader.join()
+    assert bytes(received) == expected
+
+
+async def test_loading_twice_changes_nothing(core: Core, fresh: Core) -> None:
+    image_id = await imported(core, [BASE, TOP], "twice")
+    archive = saved(core, ["twice"])
+    assert await load(fresh, io.BytesIO(archive)) == ["twice:latest"]
+    before = leftovers(fresh)
+    assert await load(fresh, io.BytesIO(archive)) == ["twice:latest"]
+    assert leftovers(fresh) == before
+    assert [i.id for i in fresh.images.list()] == [image_id]
+
+
+async def test_a_known_layer_is_still_checked_against_its_blob(fresh: Core) -> None:
+    # The snapshot of BASE exists, so nothing unpacks the archive's layer:
+    # its blob must still be compared with the diff ID it claims to be.
+    await imported(fresh, [BASE], "base")
+    before = leftovers(fresh)
+    archive = members(legacy_docker_archive([([BASE], ["forged:1"])]))
+    archive[f"{sha(BASE)}/layer.tar"] = tar_of([file("etc/os-release", b"forged")])
+    with pytest.raises(InvalidArgument, match="differs from the diff ID"):
+        await load(fresh, io.BytesIO(archive_of(archive)))
+    assert leftovers(fresh) == before
