@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from servin_core.errors import InvalidArgument
+from servin_core.images import mediatypes
 from servin_core.images.compression import compression_of
 from servin_core.images.reference import Reference
 from servin_core.state.leases import Lease
@@ -35,10 +36,10 @@ _MAX_LINKS = 16
 _BLOB_PATH = re.compile(r"blobs/sha256/([0-9a-f]{64})")
 _LEGACY_CONFIG = re.compile(r"([0-9a-f]{64})\.json")
 
-LAYER_TYPE_BY_COMPRESSION = {
-    "none": "application/vnd.oci.image.layer.v1.tar",
-    "gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
-    "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
+_LAYER_TYPES = {
+    "none": mediatypes.OCI_LAYER,
+    "gzip": mediatypes.OCI_LAYER_GZIP,
+    "zstd": mediatypes.OCI_LAYER_ZSTD,
 }
 
 
@@ -196,4 +197,4 @@ class ArchiveReader:
         return digest
 
     def layer_media_type(self, path: str) -> str:
-        return LAYER_TYPE_BY_COMPRESSION[compression_of(self.head(path))]
+        return _LAYER_TYPES[compression_of(self.head(path))]

@@ -169,8 +169,8 @@ def _store_layer(
         try:
             tee = _Tee(decompressed(src), sink)
             with tarfile.open(fileobj=cast(IO[bytes], tee), mode="r|") as tar:
-                for _member in tar:
-                    pass  # reading the headers is the check; data is skipped
+                for member in tar:
+                    _read_through(tar, member)
             tee.drain()
         except _READ_ERRORS as e:
             raise InvalidArgument(
@@ -184,6 +184,17 @@ def _store_layer(
         return _StoredLayer(
             name, digest, writer.written, "sha256:" + diff_hash.hexdigest()
         )
+
+
+def _read_through(tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    """Read a member's data, which tarfile checks for truncation; skipping
+    it in a stream would let a short archive pass."""
+    if not member.isreg():
+        return
+    data = tar.extractfile(member)
+    assert data is not None, "a regular member has data"
+    while data.read(_READ_SIZE):
+        pass
 
 
 def _image_config(

@@ -194,8 +194,11 @@ async def test_a_source_that_is_not_a_tar_is_named_in_the_error(
     assert leftovers(core) == NOTHING
 
 
-async def test_a_truncated_gzip_source_is_refused(core: Core) -> None:
-    data = gzip.compress(tar_of([file("big", os.urandom(100_000))]))
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+async def test_a_truncated_source_is_refused(core: Core, compress: bool) -> None:
+    data = tar_of([file("big", os.urandom(100_000)), file("small", b"x")])
+    if compress:
+        data = gzip.compress(data)
     with pytest.raises(InvalidArgument, match="import -: not a tar archive"):
         await import_image(core, io.BytesIO(data[: len(data) // 2]))
     assert leftovers(core) == NOTHING

@@ -85,6 +85,14 @@ async def test_an_escaping_layer_is_refused_and_leaves_nothing(
     assert not Path("evil").exists() and not Path("/evil").exists()
 
 
+async def test_a_hostile_upper_layer_takes_the_lower_one_with_it(core: Core) -> None:
+    lower = tar_of([file("etc/os-release", b"ID=test\n")])
+    upper = tar_of([file("../evil", b"x")])
+    with pytest.raises(InvalidArgument, match="import source 2: layer sha256:"):
+        await import_image(core, [io.BytesIO(lower), io.BytesIO(upper)], "two")
+    assert leftovers(core) == NOTHING
+
+
 async def test_a_hardlink_to_a_file_of_the_layer_is_kept(core: Core) -> None:
     # The absolute target names the layer's own /etc/passwd, as docker reads it.
     layer = tar_of(
