@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from servin_tui.cli import images, importer, inspect, login, remove, transfer
+from servin_tui.cli import (
+    archive,
+    images,
+    importer,
+    inspect,
+    login,
+    remove,
+    transfer,
+)
 from servin_tui.cli.command import Command, Runner, Session
 
 if TYPE_CHECKING:
@@ -30,6 +38,7 @@ _COMMANDS: list[Command] = [
     *login.COMMANDS,
     *inspect.COMMANDS,
     *remove.COMMANDS,
+    *archive.COMMANDS,
     *importer.COMMANDS,
 ]
 _TOP_LEVEL_ORDER = (

@@ -12,6 +12,7 @@ or rely on rich's own.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
@@ -54,9 +55,15 @@ class LayerProgress:
     "Downloaded newer image" versus "Image is up to date").
     """
 
-    def __init__(self, stream: TextIO, direction: Direction) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        direction: Direction,
+        only: Collection[str] | None = None,
+    ) -> None:
         self.stream = stream
         self.direction = direction
+        self.only = only
         self.transferred = False
         self._last: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -75,6 +82,8 @@ class LayerProgress:
     def __call__(self, event: ProgressEvent) -> None:
         if event.action == "resolving":
             return
+        if self.only is not None and event.layer not in self.only:
+            return
         with self._lock:
             if event.action in _TRANSFERS:
                 self.transferred = True
@@ -92,8 +101,13 @@ class LayerProgress:
 class _RichProgress(LayerProgress):
     """A live table of bars, one per layer, drawn by rich."""
 
-    def __init__(self, stream: TextIO, direction: Direction) -> None:
-        super().__init__(stream, direction)
+    def __init__(
+        self,
+        stream: TextIO,
+        direction: Direction,
+        only: Collection[str] | None = None,
+    ) -> None:
+        super().__init__(stream, direction, only)
         from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
@@ -105,6 +119,7 @@ class _RichProgress(LayerProgress):
             console=Console(file=stream),
         )
         self._tasks: dict[str, Any] = {}
+        self._sizes: dict[str, int] = {}
 
     def __enter__(self) -> LayerProgress:
         self._progress.start()
@@ -125,12 +140,15 @@ class _RichProgress(LayerProgress):
                 "", total=None, layer=short_digest(event.layer)
             )
             self._tasks[event.layer] = task
-        # A finished layer shows a full bar even when its size was unknown.
+        if event.total:
+            self._sizes[event.layer] = event.total
+        size = self._sizes.get(event.layer)
+        # A finished layer shows a full bar even when its size was never told.
         if event.action in ("complete", "exists", "pushed", "mounted"):
-            total: float | None = event.total or 1
+            total: float | None = size or 1
             completed = total
         else:
-            total, completed = event.total or None, event.current
+            total, completed = size, event.current
         self._progress.update(
             task,
             description=status_text(event.action, self.direction),
@@ -140,18 +158,23 @@ class _RichProgress(LayerProgress):
 
 
 def open_progress(
-    stream: TextIO, direction: Direction, *, quiet: bool = False
+    stream: TextIO,
+    direction: Direction,
+    *,
+    quiet: bool = False,
+    only: Collection[str] | None = None,
 ) -> LayerProgress:
     """The display that suits ``stream``: bars on a terminal, else lines.
 
     With ``quiet``, a display that prints nothing but still tracks
-    whether anything was transferred.
+    whether anything was transferred. ``only`` limits it to those blobs
+    (a push shows layers, not the config, as docker does).
     """
     if quiet:
-        return _Silent(stream, direction)
+        return _Silent(stream, direction, only)
     if stream.isatty():
-        return _RichProgress(stream, direction)
-    return LayerProgress(stream, direction)
+        return _RichProgress(stream, direction, only)
+    return LayerProgress(stream, direction, only)
 
 
 class _Silent(LayerProgress):

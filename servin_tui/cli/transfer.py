@@ -30,7 +30,7 @@ async def _run_pull(session: Session, args: argparse.Namespace) -> int:
 
     ref = parse_reference(args.name)
     if not args.quiet:
-        if ref.tag == "latest" and ":" not in args.name.rsplit("/", 1)[-1]:
+        if _uses_default_tag(args.name):
             session.out("Using default tag: latest")
         session.out(f"{ref.tag or ref.digest}: Pulling from {ref.path}")
 
@@ -63,11 +63,13 @@ async def _run_push(session: Session, args: argparse.Namespace) -> int:
     ref = parse_reference(args.name)
     core = session.core()
     if not args.quiet:
-        if ref.tag == "latest" and ":" not in args.name.rsplit("/", 1)[-1]:
+        if _uses_default_tag(args.name):
             session.out("Using default tag: latest")
         session.out(f"The push refers to repository [{ref.repository}]")
 
-    with open_progress(session.stdout, "push", quiet=args.quiet) as progress:
+    layers = {layer.digest for layer in core.images.resolve(args.name).layers}
+    display = open_progress(session.stdout, "push", quiet=args.quiet, only=layers)
+    with display as progress:
         digest = await push(core, args.name, progress=progress)
 
     if args.quiet:
@@ -76,6 +78,11 @@ async def _run_push(session: Session, args: argparse.Namespace) -> int:
         size = core.content.size(digest) if core.content.exists(digest) else 0
         session.out(f"{ref.tag or 'latest'}: digest: {digest} size: {size}")
     return 0
+
+
+def _uses_default_tag(name: str) -> bool:
+    """Whether ``name`` has neither tag nor digest (so ``latest`` is meant)."""
+    return "@" not in name and ":" not in name.rsplit("/", 1)[-1]
 
 
 COMMANDS = [

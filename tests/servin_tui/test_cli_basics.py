@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import SERVIN_TUI, Cli
+from cli_runner import SERVIN_TUI, Cli
 
 COMMANDS = ["images", "pull", "push", "tag", "rmi", "inspect", "history"]
-COMMANDS += ["login", "logout", "import", "image"]
+COMMANDS += ["login", "logout", "save", "load", "import", "image"]
 
 
 def test_help_lists_every_command(cli: Cli) -> None:
@@ -35,9 +35,10 @@ def test_image_group_has_docker_aliases(cli: Cli) -> None:
 
     assert result.code == 0
     listed = " ".join(result.lines)
-    for name in ("ls", "pull", "push", "rm", "tag", "inspect", "import", "prune"):
+    for name in ("ls", "pull", "push", "rm", "tag", "inspect", "save", "load"):
         assert f" {name} " in listed
-    assert "history" in listed
+    for name in ("import", "prune", "history"):
+        assert f" {name} " in listed
 
 
 def test_usage_errors_exit_2(cli: Cli) -> None:

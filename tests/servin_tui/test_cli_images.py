@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from cli_runner import Cli
 
 ID_RE = re.compile(r"sha256:[0-9a-f]{64}")
 

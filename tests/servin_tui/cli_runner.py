@@ -1,0 +1,89 @@
+"""Running the real ``servin-tui`` command, as a user would, in a temporary root.
+
+A module of its own (not conftest.py) so that tests can import it by a name
+no other test folder uses.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["SERVIN_TUI", "Cli", "Result"]
+
+# The console script installed beside the interpreter that runs the tests
+# (.venv/bin/servin-tui).
+SERVIN_TUI = Path(sys.executable).parent / "servin-tui"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+    raw_stdout: bytes
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+    @property
+    def error_lines(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+class Cli:
+    """``servin-tui --root ROOT ...`` run as a subprocess, stdin closed unless
+    ``stdin`` is given."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(
+        self,
+        *args: str | Path,
+        stdin: bytes | None = None,
+        global_options: Sequence[str] = (),
+    ) -> Result:
+        return self.run("--root", str(self.root), *global_options, *args, stdin=stdin)
+
+    def in_terminal(self, *args: str | Path) -> Result:
+        """Run with stdin and stdout on a pseudo-terminal (through util-linux
+        ``script``), with ``--root`` added; stdout and stderr come back mixed."""
+        command = shlex.join(
+            [str(SERVIN_TUI), "--root", str(self.root), *map(str, args)]
+        )
+        process = subprocess.run(
+            ["script", "-qec", command, "/dev/null"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=300,
+        )
+        text = process.stdout.decode(errors="replace")
+        return Result(process.returncode, text, "", process.stdout)
+
+    def run(self, *args: str | Path, stdin: bytes | None = None) -> Result:
+        """The command with exactly ``args`` (no ``--root`` added)."""
+        process = subprocess.run(
+            [str(SERVIN_TUI), *map(str, args)],
+            input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None,
+            capture_output=True,
+            timeout=300,
+        )
+        return Result(
+            process.returncode,
+            process.stdout.decode(errors="replace"),
+            process.stderr.decode(errors="replace"),
+            process.stdout,
+        )
+
+    def ok(self, *args: str | Path, stdin: bytes | None = None) -> Result:
+        """Run, and fail the test with the output if the command failed."""
+        result = self(*args, stdin=stdin)
+        assert result.code == 0, f"{args} exited {result.code}:\n{result.stderr}"
+        return result
