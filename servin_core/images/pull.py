@@ -76,7 +76,9 @@ async def pull(
             await fetcher.fetch(parsed.config, announce=False)
             if platform:
                 _check_platform(core, parsed.config.digest, wanted, str(ref))
-            await run_all([fetcher.fetch(layer) for layer in parsed.layers])
+            # A layer may repeat (empty layers do): fetch each blob once.
+            layers = {layer.digest: layer for layer in parsed.layers}.values()
+            await run_all([fetcher.fetch(layer) for layer in layers])
 
             pulled = (index or manifest).digest
             image = await create_image(

@@ -144,7 +144,8 @@ class _Pusher:
         data = self.core.content.read(image.manifest_digest)
         ident = f"{self.reference} ({image.manifest_digest})"
         parsed = parse_manifest(data, image.manifest_media_type, ident=ident)
-        blobs = [parsed.config, *parsed.layers]
+        unique = {blob.digest: blob for blob in [parsed.config, *parsed.layers]}
+        blobs = list(unique.values())
         await run_all([self._push_blob(blob) for blob in blobs])
         digest = await self.repo.put_manifest(manifest_ref, data, parsed.media_type)
         record_sources(self.core, self.ref, [digest] + [b.digest for b in blobs])
