@@ -21,7 +21,9 @@ def test_every_public_module_declares_its_surface() -> None:
             missing.append(info.name)
             continue
         missing += [
-            f"{info.name}.{name}" for name in module.__all__ if not hasattr(module, name)
+            f"{info.name}.{name}"
+            for name in module.__all__
+            if not hasattr(module, name)
         ]
     assert missing == []
 
