@@ -16,7 +16,6 @@ written: a load that fails leaves nothing behind.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import shutil
 import tarfile
@@ -271,11 +270,6 @@ async def _unpack_layers(
     chains = chain_ids(diff_ids)
     for i, layer in enumerate(parsed.layers):
         try:
-            if core.snapshots.exists(chains[i]):
-                # The snapshot is trusted; the blob must still be that layer,
-                # or a later save or push would hand out something else.
-                await asyncio.to_thread(_check_diff_id, core, layer.digest, diff_ids[i])
-                continue
             await unpack_layer(
                 core,
                 lease,
@@ -290,19 +284,3 @@ async def _unpack_layers(
             raise InvalidArgument(
                 "archive", plan.ident, f"layer {layer.digest}: {e.reason}"
             ) from e
-
-
-def _check_diff_id(core: Core, blob: str, diff_id: str) -> None:
-    hasher = hashlib.sha256()
-    try:
-        with core.content.open(blob) as f:
-            reader = decompressed(f)
-            while chunk := reader.read(_COPY_SIZE):
-                hasher.update(chunk)
-    except (*_SPOOL_ERRORS, OSError) as e:
-        raise InvalidArgument("layer", blob, f"cannot decompress: {e}") from e
-    actual = "sha256:" + hasher.hexdigest()
-    if actual != diff_id:
-        raise InvalidArgument(
-            "layer", blob, f"content digest {actual} differs from the diff ID {diff_id}"
-        )

@@ -7,12 +7,27 @@ to label layers wrongly, and the bytes cannot lie.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
+import zlib
 from typing import BinaryIO, cast
 
 import zstandard
 
-__all__ = ["compression_of", "decompressed"]
+__all__ = [
+    "DECOMPRESSION_ERRORS",
+    "compression_of",
+    "decompressed",
+    "uncompressed_digest",
+]
+
+DECOMPRESSION_ERRORS: tuple[type[Exception], ...] = (
+    EOFError,
+    zlib.error,
+    gzip.BadGzipFile,
+    zstandard.ZstdError,
+)
+"""What reading corrupt or truncated compressed data raises."""
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -43,3 +58,12 @@ def decompressed(raw: BinaryIO) -> BinaryIO:
         )
         return cast(BinaryIO, io.BufferedReader(reader, _READ_SIZE))
     return cast(BinaryIO, buffered)
+
+
+def uncompressed_digest(raw: BinaryIO) -> str:
+    """The sha256 digest of ``raw``'s uncompressed bytes (a layer's diff ID)."""
+    hasher = hashlib.sha256()
+    reader = decompressed(raw)
+    while chunk := reader.read(_READ_SIZE):
+        hasher.update(chunk)
+    return "sha256:" + hasher.hexdigest()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from servin_core import log
 from servin_core.errors import InvalidArgument
 from servin_core.images import mediatypes
+from servin_core.images.compression import DECOMPRESSION_ERRORS, uncompressed_digest
 from servin_core.images.content import digest_of
 from servin_core.images.progress import (
     Action,
@@ -43,6 +44,7 @@ __all__ = [
     "progress_event",
     "read_config",
     "unpack_layer",
+    "verify_diff_id",
 ]
 
 
@@ -144,8 +146,15 @@ async def unpack_layer(
     progress: ProgressCallback = ignore_progress,
     reference: str = "",
 ) -> None:
-    """Unpack one stored layer blob into its snapshot, unless it exists."""
+    """Unpack one stored layer blob into its snapshot, unless it exists.
+
+    When the snapshot exists, a blob not yet known as that layer is still
+    checked against ``diff_id``: a registry or an archive could pair a known
+    layer with other bytes, which a later push or save would hand out.
+    """
     if core.snapshots.exists(chain_id):
+        if not _known_layer(core, blob, diff_id):
+            await asyncio.to_thread(verify_diff_id, core, blob, diff_id)
         return
     lease.add("snapshot", chain_id)
     total = core.content.size(blob)
@@ -158,6 +167,31 @@ async def unpack_layer(
             )
 
     await asyncio.to_thread(work)
+
+
+def _known_layer(core: Core, blob: str, diff_id: str) -> bool:
+    row = core.db.query_one(
+        "SELECT 1 FROM image_layers WHERE digest = ? AND diff_id = ? LIMIT 1",
+        (blob, diff_id),
+    )
+    return row is not None
+
+
+def verify_diff_id(core: Core, blob: str, diff_id: str) -> None:
+    """Check that the stored layer ``blob`` uncompresses to ``diff_id``."""
+    try:
+        with core.content.open(blob) as f:
+            actual = uncompressed_digest(f)
+    except DECOMPRESSION_ERRORS as e:
+        reason = f"cannot decompress: {e or type(e).__name__}"
+        raise InvalidArgument("layer", blob, reason) from e
+    if actual != diff_id:
+        raise InvalidArgument(
+            "layer",
+            blob,
+            f"content digest {actual} differs from the diff ID {diff_id}"
+            " in the image config",
+        )
 
 
 def progress_event(

@@ -25,7 +25,7 @@ from typing import BinaryIO, cast
 
 from servin_core import _process, log
 from servin_core.errors import InvalidArgument
-from servin_core.images.compression import decompressed
+from servin_core.images.compression import DECOMPRESSION_ERRORS, decompressed
 from servin_core.images.unpack import LayerStats, apply_layer
 from servin_core.state.db import Database
 
@@ -102,12 +102,16 @@ class Snapshotter:
         (temp / "fs").mkdir(parents=True)
         try:
             hashing = _HashingReader(decompressed(blob))
-            stats = apply_layer(
-                cast(BinaryIO, io.BufferedReader(hashing, 1 << 20)),
-                str(temp / "fs"),
-                ident=layer,
-            )
-            actual = hashing.digest()
+            try:
+                stats = apply_layer(
+                    cast(BinaryIO, io.BufferedReader(hashing, 1 << 20)),
+                    str(temp / "fs"),
+                    ident=layer,
+                )
+                actual = hashing.digest()
+            except DECOMPRESSION_ERRORS as e:
+                reason = f"cannot decompress: {e or type(e).__name__}"
+                raise InvalidArgument("layer", layer, reason) from e
             if actual != diff_id:
                 raise InvalidArgument(
                     "layer",

@@ -183,3 +183,27 @@ async def test_listeners_hear_committed_events_only(core: Core) -> None:
     core.images.remove("heard")
     assert heard == [("tag", "image"), ("pull", "image")]
     assert [e.action for e in core.events.since()] == ["tag", "pull", "untag", "delete"]
+
+
+async def test_a_known_layer_paired_with_other_bytes_is_refused(core: Core) -> None:
+    await store_image(core, [BASE], tags=["genuine"])
+    before = leftovers(core)
+    # A manifest whose config claims BASE's diff ID for a different blob: the
+    # snapshot exists already, so only a check of the blob itself catches it.
+    manifest, blobs = oci_image(core, [TOP])
+    config = json.loads(blobs[0])
+    config["rootfs"]["diff_ids"] = [digest_of(BASE)]
+    blobs[0] = json.dumps(config).encode()
+    doc = json.loads(manifest)
+    doc["config"]["digest"], doc["config"]["size"] = digest_of(blobs[0]), len(blobs[0])
+    with (
+        pytest.raises(InvalidArgument, match="differs from the diff ID"),
+        core.leases.acquire() as lease,
+    ):
+        for blob in blobs:
+            lease.add("blob", digest_of(blob))
+            core.content.put(blob, digest_of(blob))
+        await create_image(
+            core, json.dumps(doc).encode(), mediatypes.OCI_MANIFEST, lease=lease
+        )
+    assert leftovers(core) == before
