@@ -40,7 +40,9 @@ class BlobWriter:
         self.written = 0
         name = f"{_process.own_token()}-{secrets.token_hex(8)}"
         self.temp_path = store.ingest_dir / name
-        self._file: BinaryIO | None = open(self.temp_path, "xb")  # noqa: SIM115
+        # Unbuffered: callers write large chunks, and what progress reports as
+        # written is then on disk.
+        self._file: BinaryIO | None = open(self.temp_path, "xb", buffering=0)  # noqa: SIM115
 
     def write(self, data: bytes | memoryview) -> None:
         assert self._file is not None, "blob writer is closed"
