@@ -9,7 +9,6 @@ interrupt exits 130.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,6 +129,9 @@ def run(argv: Sequence[str]) -> int:
         # until then a bare ``servin-tui`` explains itself.
         parser.print_help()
         return 0
+
+    # Imported after parsing: --help and usage errors need none of this.
+    import asyncio
 
     from servin_core import log
     from servin_core.errors import ServinError

@@ -107,6 +107,33 @@ def test_inspect_prints_a_json_array_in_docker_shape(cli: Cli, imported: str) ->
     assert formatted.lines == [f'{imported} ["busybox-test:1"]']
 
 
+def test_inspect_templates_print_values_as_go_does(cli: Cli, imported: str) -> None:
+    result = cli.ok(
+        "inspect",
+        "--format",
+        "{{index .RepoTags 0}}|{{.RootFS.Layers}}|{{upper .Os}}|{{.NoSuchKey}}",
+        imported,
+    )
+
+    details = json.loads(cli.ok("inspect", imported).stdout)[0]
+    layers = " ".join(details["RootFS"]["Layers"])
+    assert result.lines == [f"busybox-test:1|[{layers}]|LINUX|<no value>"]
+
+
+def test_log_level_sends_the_core_logs_to_stderr(
+    cli: Cli, busybox_rootfs_tar: Path
+) -> None:
+    quiet = cli("import", busybox_rootfs_tar, "quiet:1")
+    verbose = cli(
+        "import", busybox_rootfs_tar, "loud:1", global_options=["--log-level", "debug"]
+    )
+
+    assert quiet.code == verbose.code == 0
+    assert quiet.stderr == ""
+    assert " DEBUG servin." in verbose.stderr
+    assert verbose.lines == [verbose.stdout.strip()]
+
+
 def test_inspect_prints_found_images_and_fails_for_the_rest(
     cli: Cli, imported: str
 ) -> None:
