@@ -125,8 +125,8 @@ def run(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:
-        # TODO: start the Textual application here once it exists (P2);
-        # until then a bare ``servin-tui`` explains itself.
+        # TODO: start the Textual application here; it is not written yet,
+        # and until it is, a bare ``servin-tui`` explains itself.
         parser.print_help()
         return 0
 
@@ -146,12 +146,17 @@ def run(argv: Sequence[str]) -> int:
         sys.stdout.flush()
         print(f"Error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:
+        # The state directory or a file the user named cannot be used
+        # (permissions, a full disk): the message names the path.
+        if isinstance(e, BrokenPipeError):
+            # The reader went away (``servin-tui images | head``).
+            _silence_stdout()
+            return 141
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader went away (``servin-tui images | head``): not our error.
-        _silence_stdout()
-        return 141
     finally:
         if session is not None:
             session.close()

@@ -7,9 +7,14 @@ of these commands runs.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from servin_tui.cli.command import Command, Session
 from servin_tui.cli.progress import open_progress
+
+if TYPE_CHECKING:
+    from servin_core.images.reference import Reference
+    from servin_core.images.store import Image
 
 __all__ = ["COMMANDS"]
 
@@ -40,7 +45,7 @@ async def _run_pull(session: Session, args: argparse.Namespace) -> int:
         )
 
     if not args.quiet:
-        session.out(f"Digest: {image.manifest_digest}")
+        session.out(f"Digest: {_pulled_digest(image, ref)}")
         status = (
             "Downloaded newer image" if progress.transferred else "Image is up to date"
         )
@@ -78,6 +83,18 @@ async def _run_push(session: Session, args: argparse.Namespace) -> int:
         size = core.content.size(digest) if core.content.exists(digest) else 0
         session.out(f"{ref.tag or 'latest'}: digest: {digest} size: {size}")
     return 0
+
+
+def _pulled_digest(image: Image, ref: Reference) -> str:
+    """The digest the name resolved to in the registry: the index's for a
+    multi-platform image, as docker reports it, else the manifest's."""
+    from servin_core.images.reference import parse_reference
+
+    for name in image.repo_digests:
+        known = parse_reference(name, default_tag=False)
+        if known.repository == ref.repository and known.digest:
+            return known.digest
+    return image.manifest_digest
 
 
 def _uses_default_tag(name: str) -> bool:

@@ -76,6 +76,17 @@ def test_root_keeps_all_state_under_the_directory(cli: Cli) -> None:
     assert (cli.root / "run").is_dir()
 
 
+def test_unusable_root_is_a_one_line_error_naming_it(tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+
+    result = Cli(not_a_directory)("images")
+
+    assert result.code == 1
+    assert len(result.error_lines) == 1, result.stderr
+    assert str(not_a_directory) in result.stderr
+
+
 def test_images_on_an_empty_store(cli: Cli) -> None:
     table = cli.ok("images")
     quiet = cli.ok("images", "-q")
