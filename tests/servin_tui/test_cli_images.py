@@ -255,3 +255,11 @@ def test_import_of_a_missing_file_names_it(cli: Cli, tmp_path: Path) -> None:
 
     assert result.code == 1
     assert "absent.tar" in result.stderr
+
+
+def test_import_for_another_platform(cli: Cli, busybox_rootfs_tar: Path) -> None:
+    cli.ok("import", "--platform", "linux/arm64/v8", busybox_rootfs_tar, "arm:1")
+
+    details = json.loads(cli.ok("inspect", "arm:1").stdout)[0]
+
+    assert (details["Os"], details["Architecture"]) == ("linux", "arm64")

@@ -188,3 +188,38 @@ def test_password_on_the_command_line_warns(
 
     assert result.lines == ["Login Succeeded"]
     assert "--password-stdin" in result.stderr
+
+
+def test_pull_of_a_platform_the_image_lacks_fails_naming_it(
+    cli: Cli, tmp_path: Path, pushed: str
+) -> None:
+    other = Cli(tmp_path / "other")
+
+    result = other("pull", "--platform", "linux/s390x", pushed)
+
+    assert result.code == 1
+    assert len(result.error_lines) == 1, result.stderr
+    assert "s390x" in result.stderr
+    assert other.ok("images", "-q").stdout == ""
+
+
+def test_images_with_digests_shows_the_pulled_digest(
+    cli: Cli, tmp_path: Path, registry: RegistryServer, pushed: str
+) -> None:
+    other = Cli(tmp_path / "other")
+    repository, tag = pushed.rsplit(":", 1)
+    expected = manifest_digest(registry, repository.split("/", 1)[1], tag)
+    other.ok("pull", "-q", pushed)
+
+    header, row = other.ok("images", "--digests").lines
+
+    assert header.split()[:3] == ["REPOSITORY", "TAG", "DIGEST"]
+    assert row.split()[:3] == [repository, tag, expected]
+
+
+def test_push_of_an_unknown_image_names_it(cli: Cli, registry: RegistryServer) -> None:
+    result = cli("push", f"{registry.host}/nothing/here:1")
+
+    assert result.code == 1
+    assert len(result.error_lines) == 1
+    assert "nothing/here:1" in result.stderr
