@@ -3,8 +3,8 @@
 Every run starts from a fresh, empty store (a cold pull: nothing is already
 there), is timed around its one subprocess, and is then checked (its store
 must hold at least the bytes it should have written) and removed, outside
-the timing. After removal the file system is synced, so that the writeback
-of one run's files does not land in the next run's time.
+the timing. ``TMPDIR`` points into the store, so that a tool's temporary
+files (podman stages blobs there) land on the same file system as the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from _store import StoreError, fresh_store, unmount_under
 
 __all__ = [
     "PEERS",
@@ -45,21 +47,6 @@ class Tool:
     unpacks: bool
     """Whether the tool unpacks layers (podman, Servin) or only stores the
     blobs (skopeo), which decides how much its store must hold."""
-
-    def remove(self, store: Path) -> None:
-        if self.name == "podman":
-            # system reset unmounts and deletes podman's layers; whatever it
-            # leaves mounted is detached below, before the tree goes.
-            subprocess.run(
-                [*_podman(store), "system", "reset", "--force"],
-                capture_output=True,
-                timeout=_RUN_TIMEOUT,
-            )
-        for tree in (store, _short_dir(store)):
-            _unmount_under(tree)
-            shutil.rmtree(tree, ignore_errors=True)
-            if tree.exists():
-                raise ToolFailed(f"{self.name}: could not remove {tree}")
 
 
 def _servin_pull(store: Path, reference: str) -> list[str]:
@@ -130,39 +117,48 @@ class Run:
     stored_bytes: int
 
 
-def run_once(tool: Tool, store: Path, reference: str, expected: int) -> Run:
-    """Pull ``reference`` with ``tool`` into the new ``store`` and time it.
+def run_once(
+    tool: Tool, store: Path, reference: str, expected: int, *, file_system: bool
+) -> Run:
+    """Pull ``reference`` with ``tool`` into a new ``store`` and time it.
 
     ``expected`` is the least number of bytes the store must hold after it.
     """
-    store.mkdir(parents=True)
-    log_path = store.parent / f"{store.name}.log"
+    log_path = store.with_name(store.name + ".log")
+    size = 4 * expected + (1 << 30)
     try:
-        with log_path.open("wb") as log_file:
-            start = time.perf_counter()
-            result = subprocess.run(
-                tool.command(store, reference),
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                timeout=_RUN_TIMEOUT,
-            )
-            seconds = time.perf_counter() - start
-        output = log_path.read_text(errors="replace")
-        if result.returncode != 0:
-            raise ToolFailed(
-                f"{tool.name} exited with {result.returncode}:\n{output[-4000:]}"
-            )
-        stored = _tree_bytes(store)
-        if stored < expected:
-            raise ToolFailed(
-                f"{tool.name} stored {stored} bytes, less than the {expected}"
-                f" it must have written:\n{output[-4000:]}"
-            )
+        with fresh_store(store, size, file_system=file_system):
+            (store / "tmp").mkdir()
+            environment = {**os.environ, "TMPDIR": str(store / "tmp")}
+            with log_path.open("wb") as log_file:
+                start = time.perf_counter()
+                result = subprocess.run(
+                    tool.command(store, reference),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    env=environment,
+                    timeout=_RUN_TIMEOUT,
+                )
+                seconds = time.perf_counter() - start
+            output = log_path.read_text(errors="replace")
+            if result.returncode != 0:
+                raise ToolFailed(
+                    f"{tool.name} exited with {result.returncode}:\n{output[-4000:]}"
+                )
+            stored = _tree_bytes(store)
+            if stored < expected:
+                raise ToolFailed(
+                    f"{tool.name} stored {stored} bytes, less than the {expected}"
+                    f" it must have written:\n{output[-4000:]}"
+                )
+    except StoreError as e:
+        raise ToolFailed(f"{tool.name}: {e}") from e
     finally:
         log_path.unlink(missing_ok=True)
-        tool.remove(store)
-        os.sync()
+        scratch = _short_dir(store)
+        unmount_under(scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
     return Run(tool.name, seconds, stored)
 
 
@@ -178,17 +174,3 @@ def _tree_bytes(root: Path) -> int:
                 seen.add(key)
                 total += info.st_size
     return total
-
-
-def _unmount_under(root: Path) -> None:
-    """Detach every mount at or below ``root``, deepest first."""
-    prefix = str(root.resolve())
-    points = []
-    with open("/proc/self/mountinfo") as mountinfo:
-        for line in mountinfo:
-            # Field 5 is the mount point, with spaces and the like as \\ooo.
-            point = line.split()[4].encode().decode("unicode_escape")
-            if point == prefix or point.startswith(prefix + "/"):
-                points.append(point)
-    for point in sorted(points, key=len, reverse=True):
-        subprocess.run(["umount", "--lazy", point], capture_output=True)

@@ -17,7 +17,7 @@ __all__ = ["format_report", "summarize"]
 
 
 def summarize(
-    image: BenchImage, layers: int, layer_mb: int, runs: list[Run]
+    image: BenchImage, layers: int, layer_mb: int, runs: list[Run], stores: str
 ) -> dict[str, Any]:
     """Everything measured, in the shape written by ``--json``."""
     tools: dict[str, dict[str, Any]] = {}
@@ -45,6 +45,7 @@ def summarize(
         "compressed_bytes": image.compressed_bytes,
         "unpacked_bytes": image.unpacked_bytes,
         "rounds": len(next(iter(tools.values()))["seconds"]) if tools else 0,
+        "store": stores,
         "tools": tools,
         "ratios": ratios,
     }
@@ -57,7 +58,7 @@ def format_report(summary: dict[str, Any]) -> str:
         f" {summary['files']} files,"
         f" {summary['compressed_bytes'] / MIB:.1f} MiB compressed,"
         f" {summary['unpacked_bytes'] / MIB:.1f} MiB unpacked",
-        f"{summary['rounds']} rounds, each tool pulling into an empty store",
+        f"{summary['rounds']} rounds, each run pulling into {summary['store']}",
         "",
         f"{'tool':<8} {'median':>9} {'min':>9} {'max':>9} {'stored':>11}",
     ]

@@ -29,6 +29,7 @@ from _image import BenchImage, build_and_push, write_layers
 from _peers import PEERS, Run, ToolFailed, missing_tools, run_once
 from _registry import REGISTRY_BINARY, start_registry
 from _report import format_report, summarize
+from _store import loop_devices_usable
 
 from servin_core.errors import ServinError
 
@@ -69,13 +70,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if os.geteuid() != 0:
         print("note: not root, so podman runs rootless", file=sys.stderr)
+    file_system = loop_devices_usable()
+    if not file_system:
+        print(
+            "note: stores are plain directories, not fresh file systems"
+            " (those need root, losetup and mkfs.ext4)",
+            file=sys.stderr,
+        )
 
     workdir = Path(tempfile.mkdtemp(prefix="servin-bench-pull-", dir=args.workdir))
     try:
         registry = start_registry(workdir / "registry")
         try:
             image = _make_image(workdir, args.layers, args.layer_mb, registry.host)
-            runs = _rounds(workdir / "stores", image, args.rounds)
+            runs = _rounds(workdir / "stores", image, args.rounds, file_system)
         finally:
             registry.stop()
     except (ToolFailed, ServinError, RuntimeError) as e:
@@ -84,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    summary = summarize(image, args.layers, args.layer_mb, runs)
+    stores = "a new ext4 file system" if file_system else "an empty directory"
+    summary = summarize(image, args.layers, args.layer_mb, runs, stores)
     print()
     print(format_report(summary))
     if args.json:
@@ -106,7 +115,9 @@ def _make_image(workdir: Path, layers: int, layer_mb: int, host: str) -> BenchIm
     return image
 
 
-def _rounds(stores: Path, image: BenchImage, rounds: int) -> list[Run]:
+def _rounds(
+    stores: Path, image: BenchImage, rounds: int, file_system: bool
+) -> list[Run]:
     stores.mkdir()
     runs: list[Run] = []
     for number in range(rounds):
@@ -116,7 +127,9 @@ def _rounds(stores: Path, image: BenchImage, rounds: int) -> list[Run]:
         for tool in order:
             expected = image.unpacked_bytes if tool.unpacks else image.compressed_bytes
             store = stores / f"{tool.name}-{number}"
-            run = run_once(tool, store, image.reference, expected)
+            run = run_once(
+                tool, store, image.reference, expected, file_system=file_system
+            )
             runs.append(run)
             timings.append(f"{run.tool} {run.seconds:.2f}s")
         print(f"round {number + 1}/{rounds}: {', '.join(timings)}", flush=True)
