@@ -23,6 +23,14 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "image_rows"]
 
 _NONE = "<none>"
+# Headers of the fields that are not default columns, for ``table`` formats.
+_LABELS = {
+    "CreatedAt": "CREATED AT",
+    "Digest": "DIGEST",
+    "SharedSize": "SHARED SIZE",
+    "UniqueSize": "UNIQUE SIZE",
+    "VirtualSize": "VIRTUAL SIZE",
+}
 
 
 def _configure_images(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +80,7 @@ async def _run_images(session: Session, args: argparse.Namespace) -> int:
     if args.digests:
         columns.append(("Digest", "DIGEST"))
     columns += [("ID", "IMAGE ID"), ("CreatedSince", "CREATED"), ("Size", "SIZE")]
-    print_rows(session.stdout, rows, columns, args.format)
+    print_rows(session.stdout, rows, columns, args.format, _LABELS)
     return 0
 
 

@@ -87,7 +87,7 @@ async def _run_history(session: Session, args: argparse.Namespace) -> int:
         ("Size", "SIZE"),
         ("Comment", "COMMENT"),
     ]
-    print_rows(session.stdout, rows, columns, args.format)
+    print_rows(session.stdout, rows, columns, args.format, {"CreatedAt": "CREATED AT"})
     return 0
 
 

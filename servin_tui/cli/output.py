@@ -48,8 +48,13 @@ def print_rows(
     rows: Sequence[Mapping[str, Any]],
     columns: Sequence[Column],
     format_text: str | None,
+    labels: Mapping[str, str] | None = None,
 ) -> None:
-    """Print ``rows`` in the form ``format_text`` asks for (see the module doc)."""
+    """Print ``rows`` in the form ``format_text`` asks for (see the module doc).
+
+    ``labels`` name the header of fields that are not default ``columns``;
+    any other field's header is its name in capitals.
+    """
     if not format_text or format_text == "table":
         lines = [[label for _, label in columns]]
         lines += [[str(row[field]) for field, _ in columns] for row in rows]
@@ -64,8 +69,8 @@ def print_rows(
     text = format_text.replace("\\t", "\t").replace("\\n", "\n")
     if text.startswith("table"):
         template = Template(text.removeprefix("table").strip(" "))
-        labels = {field: label for field, label in columns}
-        lines = [template.header(labels).split("\t")]
+        headers = {**(labels or {}), **dict(columns)}
+        lines = [template.header(headers).split("\t")]
         lines += [template.render(row, strict=True).split("\t") for row in rows]
         write_table(out, lines)
         return
