@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SERVIN_TUI", "Cli", "Result"]
+__all__ = ["SERVIN_TUI", "Cli", "Result", "converse"]
 
 # The console script installed beside the interpreter that runs the tests
 # (.venv/bin/servin-tui).
@@ -87,3 +87,48 @@ class Cli:
         result = self(*args, stdin=stdin)
         assert result.code == 0, f"{args} exited {result.code}:\n{result.stderr}"
         return result
+
+
+def converse(
+    args: Sequence[str | Path], answers: Sequence[tuple[str, str]]
+) -> tuple[int, str]:
+    """Run ``servin-tui ARGS`` on a pseudo-terminal that is its controlling
+    terminal, typing each answer once its prompt has appeared; returns the
+    exit status and everything the terminal showed."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import termios
+
+    def take_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [str(SERVIN_TUI), *map(str, args)],
+        stdin=child_fd,
+        stdout=child_fd,
+        stderr=child_fd,
+        preexec_fn=take_terminal,
+    )
+    os.close(child_fd)
+    shown = b""
+    pending = list(answers)
+    while True:
+        ready, _, _ = select.select([main_fd], [], [], 60)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+        if pending and shown.decode(errors="replace").endswith(pending[0][0]):
+            os.write(main_fd, pending.pop(0)[1].encode() + b"\n")
+    os.close(main_fd)
+    return process.wait(timeout=60), shown.decode(errors="replace")

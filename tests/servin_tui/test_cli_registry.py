@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cli_runner import Cli
+from cli_runner import Cli, converse
 from registry_fixtures import PASSWORD, USER, RegistryServer, unique_repo
 
 DIGEST_RE = r"sha256:[0-9a-f]{64}"
@@ -162,6 +162,20 @@ def test_login_stores_credentials_readable_only_by_the_owner(
     auth = cli.root / "auth.json"
     assert stat.S_IMODE(auth.stat().st_mode) == 0o600
     assert host in json.loads(auth.read_text())["auths"]
+
+
+def test_login_asks_on_the_terminal_without_echoing_the_password(
+    cli: Cli, registry_basic: RegistryServer
+) -> None:
+    code, shown = converse(
+        ["--root", cli.root, "login", registry_basic.host],
+        [("Username: ", USER), ("Password: ", PASSWORD)],
+    )
+
+    assert code == 0, shown
+    assert "Login Succeeded" in shown
+    assert USER in shown
+    assert PASSWORD not in shown
 
 
 def test_login_without_terminal_or_user_fails_clearly(
