@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from servin_core.errors import NotFound, ServinError
+from servin_core.errors import ServinError
 from servin_tui.cli.command import Command, Session
 from servin_tui.cli.humanize import go_time, human_age, human_size, parse_time
 from servin_tui.cli.output import Column, print_rows
@@ -39,7 +39,7 @@ async def _run_inspect(session: Session, args: argparse.Namespace) -> int:
     for name in args.names:
         try:
             found.append(inspect(core, core.images.resolve(name)))
-        except NotFound as e:
+        except ServinError as e:
             missing.append(e)
 
     if template is None:

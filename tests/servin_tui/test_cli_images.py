@@ -30,9 +30,7 @@ def test_import_prints_the_id_and_images_lists_it(cli: Cli, imported: str) -> No
     repository, tag, short_id, *created, size = rows[0].split()
     assert (repository, tag) == ("busybox-test", "1")
     assert short_id == imported.removeprefix("sha256:")[:12]
-    assert " ".join(created) in ("Less than a second ago", "1 second ago") or (
-        created[-1] == "ago"
-    )
+    assert created[-1] == "ago"
     assert re.fullmatch(r"[0-9.]+MB", size), size
     assert cli.ok("images", "-q").lines == [short_id]
     assert cli.ok("images", "-q", "--no-trunc").lines == [imported]
@@ -137,12 +135,13 @@ def test_log_level_sends_the_core_logs_to_stderr(
 def test_inspect_prints_found_images_and_fails_for_the_rest(
     cli: Cli, imported: str
 ) -> None:
-    result = cli("inspect", "busybox-test:1", "missing:1")
+    result = cli("inspect", "busybox-test:1", "missing:1", "Not/A/Name")
 
     assert result.code == 1
     assert [d["Id"] for d in json.loads(result.stdout)] == [imported]
-    assert len(result.error_lines) == 1
-    assert "missing:1" in result.stderr
+    assert len(result.error_lines) == 2
+    assert "missing:1" in result.error_lines[0]
+    assert "Not/A/Name" in result.error_lines[1]
 
 
 def test_history_shows_the_import(cli: Cli, imported: str) -> None:
