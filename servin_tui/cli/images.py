@@ -62,6 +62,7 @@ async def _run_images(session: Session, args: argparse.Namespace) -> int:
     dangling, patterns = _parse_filters(args.filter)
     if args.repository:
         patterns.append(args.repository)
+    patterns = [_familiar_pattern(pattern) for pattern in patterns]
 
     images = session.core().images.list()
     if dangling is not None:
@@ -173,6 +174,19 @@ def _matches_any(row: dict[str, Any], patterns: Iterable[str]) -> bool:
     if row["Tag"] != _NONE:
         names.append(f"{row['Repository']}:{row['Tag']}")
     return any(_glob(pattern).fullmatch(name) for pattern in patterns for name in names)
+
+
+def _familiar_pattern(pattern: str) -> str:
+    """A name written in full (``docker.io/library/busybox``) as the rows
+    show it (``busybox``); patterns with wildcards are left alone."""
+    from servin_core.images.reference import parse_reference
+
+    if any(char in pattern for char in "*?["):
+        return pattern
+    try:
+        return parse_reference(pattern, default_tag=False).familiar()
+    except InvalidArgument:
+        return pattern
 
 
 def _glob(pattern: str) -> re.Pattern[str]:

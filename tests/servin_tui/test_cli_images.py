@@ -53,6 +53,7 @@ def test_tag_adds_a_row_and_filters_select_rows(cli: Cli, imported: str) -> None
         line.split()[:2] for line in cli.ok("images", "busybox-test").lines[1:]
     ]
     by_name = cli.ok("images", "busybox-test:2", "-q").lines
+    by_full_name = cli.ok("images", "docker.io/library/busybox-test:2", "-q").lines
     by_filter = cli.ok("images", "-f", "reference=example.org/*/*", "-q").lines
 
     assert sorted(rows) == [
@@ -61,7 +62,7 @@ def test_tag_adds_a_row_and_filters_select_rows(cli: Cli, imported: str) -> None
         ["example.org/team/app", "v2"],
     ]
     assert sorted(by_repository) == [["busybox-test", "1"], ["busybox-test", "2"]]
-    assert by_name == [imported[7:19]]
+    assert by_name == by_full_name == [imported[7:19]]
     assert by_filter == [imported[7:19]]
 
 
