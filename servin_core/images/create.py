@@ -11,13 +11,15 @@ the image; if anything fails, the caller's lease collects what was written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
+from servin_core._tasks import run_all
 from servin_core.errors import InvalidArgument
 from servin_core.images import mediatypes
 from servin_core.images.compression import DECOMPRESSION_ERRORS, uncompressed_digest
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from servin_core.core import Core
 
 __all__ = [
+    "UNPACK_CONCURRENCY",
     "Descriptor",
     "ParsedManifest",
     "create_image",
@@ -46,6 +49,10 @@ __all__ = [
     "unpack_layer",
     "verify_diff_id",
 ]
+
+
+UNPACK_CONCURRENCY = 2
+"""Layers unpacked at once: one thread each, on a machine of a few cores."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,31 +152,42 @@ async def unpack_layer(
     parent: str | None,
     progress: ProgressCallback = ignore_progress,
     reference: str = "",
+    slots: asyncio.Semaphore | None = None,
 ) -> None:
     """Unpack one stored layer blob into its snapshot, unless it exists.
 
     When the snapshot exists, a blob not yet known as that layer is still
     checked against ``diff_id``: a registry or an archive could pair a known
     layer with other bytes, which a later push or save would hand out.
+    ``slots`` bounds how many layers unpack at once: each is a thread busy
+    with decompression, hashing and file writes.
     """
-    if core.snapshots.exists(chain_id):
-        if not _known_layer(core, blob, diff_id):
-            await asyncio.to_thread(verify_diff_id, core, blob, diff_id)
-        return
-    lease.add("snapshot", chain_id)
-    total = core.content.size(blob)
-    progress_event(progress, reference, blob, "extracting", 0, total)
-
-    def work() -> None:
-        with core.content.open(blob) as f:
-            core.snapshots.unpack(
-                f, chain_id=chain_id, parent=parent, diff_id=diff_id, layer=blob
+    async with slots or contextlib.nullcontext():
+        if core.snapshots.exists(chain_id):
+            if not _known_layer(core, blob, diff_id):
+                await asyncio.to_thread(verify_diff_id, core, blob, diff_id)
+        else:
+            lease.add("snapshot", chain_id)
+            total = core.content.size(blob)
+            progress_event(progress, reference, blob, "extracting", 0, total)
+            await asyncio.to_thread(
+                _unpack, core, blob, chain_id=chain_id, parent=parent, diff_id=diff_id
             )
+    progress_event(progress, reference, blob, "complete")
 
-    await asyncio.to_thread(work)
+
+def _unpack(
+    core: Core, blob: str, *, chain_id: str, parent: str | None, diff_id: str
+) -> None:
+    with core.content.open(blob) as f:
+        core.snapshots.unpack(
+            f, chain_id=chain_id, parent=parent, diff_id=diff_id, layer=blob
+        )
 
 
 def _known_layer(core: Core, blob: str, diff_id: str) -> bool:
+    if (blob, diff_id) in core.snapshots.verified:
+        return True
     row = core.db.query_one(
         "SELECT 1 FROM image_layers WHERE digest = ? AND diff_id = ? LIMIT 1",
         (blob, diff_id),
@@ -192,6 +210,7 @@ def verify_diff_id(core: Core, blob: str, diff_id: str) -> None:
             f"content digest {actual} differs from the diff ID {diff_id}"
             " in the image config",
         )
+    core.snapshots.verified.add((blob, diff_id))
 
 
 def progress_event(
@@ -217,10 +236,13 @@ async def create_image(
     action: str = "create",
     progress: ProgressCallback = ignore_progress,
     reference: str = "",
+    unpacked: Collection[str] = (),
 ) -> Image:
     """Unpack and record the image that ``manifest`` describes.
 
     ``action`` names the event recorded (``pull``, ``load``, ``import``).
+    ``unpacked`` lists chain IDs the caller has already unpacked (or
+    verified) with :func:`unpack_layer` under the same lease.
     """
     manifest_digest = digest_of(manifest)
     parsed = parse_manifest(manifest, media_type, ident=reference or manifest_digest)
@@ -231,18 +253,26 @@ async def create_image(
     diff_ids: list[str] = config["rootfs"]["diff_ids"]
     chains = chain_ids(diff_ids)
 
-    for i, descriptor in enumerate(parsed.layers):
-        await unpack_layer(
-            core,
-            lease,
-            blob=descriptor.digest,
-            diff_id=diff_ids[i],
-            chain_id=chains[i],
-            parent=chains[i - 1] if i else None,
-            progress=progress,
-            reference=reference,
-        )
-        progress_event(progress, reference, descriptor.digest, "complete")
+    # Each snapshot holds one layer's diff alone, so layers unpack in any
+    # order, side by side.
+    slots = asyncio.Semaphore(UNPACK_CONCURRENCY)
+    await run_all(
+        [
+            unpack_layer(
+                core,
+                lease,
+                blob=descriptor.digest,
+                diff_id=diff_ids[i],
+                chain_id=chains[i],
+                parent=chains[i - 1] if i else None,
+                progress=progress,
+                reference=reference,
+                slots=slots,
+            )
+            for i, descriptor in enumerate(parsed.layers)
+            if chains[i] not in unpacked
+        ]
+    )
 
     image = Image(
         id=parsed.config.digest,

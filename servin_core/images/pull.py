@@ -17,15 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from servin_core import log
+from servin_core._tasks import run_all
 from servin_core.errors import InvalidArgument, NotFound, ServinError, Unavailable
 from servin_core.images import mediatypes
-from servin_core.images.create import Descriptor, create_image, parse_manifest
+from servin_core.images.create import (
+    UNPACK_CONCURRENCY,
+    Descriptor,
+    ParsedManifest,
+    create_image,
+    parse_manifest,
+    read_config,
+    unpack_layer,
+)
 from servin_core.images.platform import Platform, host_platform, select_manifest
 from servin_core.images.progress import (
     Action,
@@ -34,6 +42,7 @@ from servin_core.images.progress import (
     ignore_progress,
 )
 from servin_core.images.reference import Reference, parse_reference
+from servin_core.images.snapshots import chain_ids
 from servin_core.images.store import Image
 from servin_core.registry.client import ATTEMPTS, BACKOFF, RegistryClient
 from servin_core.registry.endpoints import pull_endpoints
@@ -43,7 +52,7 @@ from servin_core.state.leases import Lease
 if TYPE_CHECKING:
     from servin_core.core import Core
 
-__all__ = ["pull", "record_sources", "run_all"]
+__all__ = ["pull", "record_sources"]
 
 _CHUNK = 256 << 10
 
@@ -76,9 +85,7 @@ async def pull(
             await fetcher.fetch(parsed.config, announce=False)
             if platform:
                 _check_platform(core, parsed.config.digest, wanted, str(ref))
-            # A layer may repeat (empty layers do): fetch each blob once.
-            layers = {layer.digest: layer for layer in parsed.layers}.values()
-            await run_all([fetcher.fetch(layer) for layer in layers])
+            unpacked = await _fetch_and_unpack(core, lease, fetcher, parsed, str(ref))
 
             pulled = (index or manifest).digest
             image = await create_image(
@@ -92,10 +99,42 @@ async def pull(
                 action="pull",
                 progress=progress,
                 reference=reference,
+                unpacked=unpacked,
             )
     blobs = [pulled, manifest.digest, parsed.config.digest]
     record_sources(core, ref, blobs + [d.digest for d in parsed.layers])
     return image
+
+
+async def _fetch_and_unpack(
+    core: Core, lease: Lease, fetcher: _Fetcher, parsed: ParsedManifest, ident: str
+) -> list[str]:
+    """Download the layers and unpack each as soon as it is here, so that
+    unpacking overlaps the downloads still running; returns the chain IDs."""
+    diff_ids: list[str] = read_config(core, parsed, ident=ident)["rootfs"]["diff_ids"]
+    chains = chain_ids(diff_ids)
+    slots = asyncio.Semaphore(UNPACK_CONCURRENCY)
+
+    async def one_blob(blob: Descriptor) -> None:
+        await fetcher.fetch(blob)
+        # A blob may stand at several positions (empty layers do).
+        for i, layer in enumerate(parsed.layers):
+            if layer.digest == blob.digest:
+                await unpack_layer(
+                    core,
+                    lease,
+                    blob=blob.digest,
+                    diff_id=diff_ids[i],
+                    chain_id=chains[i],
+                    parent=chains[i - 1] if i else None,
+                    progress=fetcher.progress,
+                    reference=fetcher.reference,
+                    slots=slots,
+                )
+
+    unique = {layer.digest: layer for layer in parsed.layers}.values()
+    await run_all([one_blob(blob) for blob in unique])
+    return chains
 
 
 async def _resolve(
@@ -219,20 +258,6 @@ class _Fetcher:
                 if announce:
                     self._event(blob, "verifying", writer.written)
                 await asyncio.to_thread(writer.commit)
-
-
-async def run_all(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
-    """Run ``jobs`` concurrently; on the first failure cancel the others and
-    raise that failure itself (not a group), as callers expect one error."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            for job in jobs:
-                group.create_task(job)
-    except BaseExceptionGroup as failures:
-        first = failures.exceptions[0]
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        raise first from None
 
 
 def record_sources(core: Core, ref: Reference, digests: list[str]) -> None:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core._tasks import run_all
 from servin_core.errors import InvalidArgument
 from servin_core.images import mediatypes
 from servin_core.images.create import Descriptor, parse_manifest
@@ -27,7 +28,7 @@ from servin_core.images.progress import (
     ProgressEvent,
     ignore_progress,
 )
-from servin_core.images.pull import record_sources, run_all
+from servin_core.images.pull import record_sources
 from servin_core.images.reference import Reference, parse_reference
 from servin_core.images.store import Image
 from servin_core.registry.client import RegistryClient

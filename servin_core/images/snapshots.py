@@ -74,6 +74,8 @@ class Snapshotter:
     def __init__(self, root: Path, db: Database) -> None:
         self.root = root
         self._db = db
+        self.verified: set[tuple[str, str]] = set()
+        """(blob, diff ID) pairs this process has seen to match."""
         root.mkdir(parents=True, exist_ok=True)
 
     def path(self, chain_id: str) -> Path:
@@ -119,6 +121,7 @@ class Snapshotter:
                     f"content digest {actual} differs from the diff ID"
                     f" {diff_id} in the image config",
                 )
+            self.verified.add((layer, diff_id))
             final = self.root / chain_id.removeprefix("sha256:")
             try:
                 os.rename(temp, final)
