@@ -39,7 +39,9 @@ def _credentials(session: Session, args: argparse.Namespace) -> tuple[str, str]:
     interactive = session.stdin_is_terminal()
     if args.password_stdin:
         if args.password:
-            raise InvalidArgument("login", args.server, "give -p or --password-stdin")
+            raise InvalidArgument(
+                "login", args.server, "give -p or --password-stdin, not both"
+            )
         if not args.username:
             raise InvalidArgument(
                 "login", args.server, "--password-stdin needs --username"
