@@ -51,13 +51,52 @@ def decompressed(raw: BinaryIO) -> BinaryIO:
         buffered = io.BufferedReader(cast(io.RawIOBase, raw), _READ_SIZE)
     kind = compression_of(buffered.peek(4)[:4])
     if kind == "gzip":
-        return cast(BinaryIO, gzip.GzipFile(fileobj=buffered))
+        return cast(BinaryIO, io.BufferedReader(_GzipReader(buffered), _READ_SIZE))
     if kind == "zstd":
         reader = zstandard.ZstdDecompressor().stream_reader(
             buffered, read_size=_READ_SIZE, read_across_frames=True
         )
         return cast(BinaryIO, io.BufferedReader(reader, _READ_SIZE))
     return cast(BinaryIO, buffered)
+
+
+class _GzipReader(io.RawIOBase):
+    """gzip decompression straight from zlib, in large reads.
+
+    Python's GzipFile reads its input 8 KiB at a time through several layers
+    of Python; here zlib alone inflates (checking each member's CRC itself),
+    member after member, and a stream that ends inside a member fails.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._pending = b""
+        self._member_started = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while True:
+            if self._inflater.eof:
+                rest = self._inflater.unused_data + self._pending
+                # A new member may follow; zero bytes may pad the end.
+                self._pending = rest.lstrip(b"\0")
+                self._inflater = zlib.decompressobj(wbits=31)
+                self._member_started = False
+            if not self._pending:
+                self._pending = self._raw.read(_READ_SIZE)
+                if not self._pending:
+                    if self._member_started:
+                        raise EOFError("compressed stream ended inside a member")
+                    return 0
+            self._member_started = True
+            out = self._inflater.decompress(self._pending, len(buffer))
+            self._pending = self._inflater.unconsumed_tail
+            if out:
+                buffer[: len(out)] = out
+                return len(out)
 
 
 def uncompressed_digest(raw: BinaryIO) -> str:

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = ["pull", "record_sources"]
 
 _CHUNK = 256 << 10
+_WRITE_SIZE = 1 << 20
 
 
 async def pull(
@@ -251,8 +252,19 @@ class _Fetcher:
     async def _download(self, blob: Descriptor, announce: bool) -> None:
         async with self.repo.open_blob(blob.digest) as response:
             with self.core.content.writer(blob.digest, blob.size) as writer:
+                # Hashing and writing happen in a thread, a megabyte at a
+                # time, so that the event loop keeps reading the sockets.
+                buffered = bytearray()
                 async for chunk in response.content.iter_chunked(_CHUNK):
-                    writer.write(chunk)
+                    buffered += chunk
+                    if len(buffered) < _WRITE_SIZE:
+                        continue
+                    await asyncio.to_thread(writer.write, bytes(buffered))
+                    buffered.clear()
+                    if announce:
+                        self._event(blob, "downloading", writer.written)
+                if buffered:
+                    await asyncio.to_thread(writer.write, bytes(buffered))
                     if announce:
                         self._event(blob, "downloading", writer.written)
                 if announce:
