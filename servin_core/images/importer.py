@@ -37,7 +37,7 @@ from servin_core.state.leases import Lease
 if TYPE_CHECKING:
     from servin_core.core import Core
 
-__all__ = ["import_image"]
+__all__ = ["go_timestamp", "import_image"]
 
 _READ_SIZE = 1 << 20
 # Failures of reading a source: broken tar, gzip or zstd data, or I/O.
@@ -203,7 +203,7 @@ def _image_config(
     target: Platform,
     message: str | None,
 ) -> dict[str, Any]:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = go_timestamp(datetime.now(UTC))
     config: dict[str, Any] = {
         "created": now,
         "architecture": target.architecture,
@@ -260,3 +260,12 @@ def _named_after_source(
                 "import", layer.source, f"layer {layer.digest}: {error.reason}"
             )
     return error
+
+
+def go_timestamp(moment: datetime) -> str:
+    """``moment`` in UTC as Go's RFC 3339 with nanoseconds writes it: no
+    trailing zeros in the fraction. Go tools (skopeo, docker) re-encode
+    configs that way, and a config must survive that unchanged to keep its
+    digest, which is the image's ID."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return text.rstrip("0").rstrip(".") + "Z"

@@ -265,3 +265,13 @@ async def test_whiteouts_hide_lower_files_under_a_real_overlay_mount(
     assert (mountpoint / "etc/kept").read_bytes() == b"kept"
     assert sorted(os.listdir(mountpoint / "cache")) == ["new"]
     assert (mountpoint / "cache/new").read_bytes() == b"upper"
+
+
+def test_timestamps_are_written_as_go_writes_them() -> None:
+    from datetime import UTC, datetime
+
+    from servin_core.images.importer import go_timestamp
+
+    moment = datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=UTC)
+    assert go_timestamp(moment) == "2026-01-02T03:04:05.12Z"
+    assert go_timestamp(moment.replace(microsecond=0)) == "2026-01-02T03:04:05Z"
