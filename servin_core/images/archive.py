@@ -34,9 +34,9 @@ from servin_core.images.archive_writer import blobs_of, write_archive
 from servin_core.images.compression import compression_of, decompressed
 from servin_core.images.create import (
     create_image,
+    layer_stack,
     parse_manifest,
     progress_event,
-    read_config,
     unpack_layer,
 )
 from servin_core.images.progress import (
@@ -45,7 +45,6 @@ from servin_core.images.progress import (
     ignore_progress,
 )
 from servin_core.images.reference import Reference, parse_reference
-from servin_core.images.snapshots import chain_ids
 from servin_core.images.store import Image
 from servin_core.state.leases import Lease
 
@@ -264,23 +263,13 @@ async def _unpack_layers(
     progress: ProgressCallback,
 ) -> None:
     parsed = parse_manifest(manifest, media_type, ident=plan.ident)
-    diff_ids: list[str] = read_config(core, parsed, ident=plan.ident)["rootfs"][
-        "diff_ids"
-    ]
-    chains = chain_ids(diff_ids)
-    for i, layer in enumerate(parsed.layers):
+    reference = str(plan.tags[0]) if plan.tags else ""
+    for layer in layer_stack(core, parsed, ident=plan.ident):
         try:
             await unpack_layer(
-                core,
-                lease,
-                blob=layer.digest,
-                diff_id=diff_ids[i],
-                chain_id=chains[i],
-                parent=chains[i - 1] if i else None,
-                progress=progress,
-                reference=str(plan.tags[0]) if plan.tags else "",
+                core, lease, layer, progress=progress, reference=reference
             )
         except InvalidArgument as e:
             raise InvalidArgument(
-                "archive", plan.ident, f"layer {layer.digest}: {e.reason}"
+                "archive", plan.ident, f"layer {layer.blob}: {e.reason}"
             ) from e

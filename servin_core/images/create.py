@@ -31,7 +31,7 @@ from servin_core.images.progress import (
     ignore_progress,
 )
 from servin_core.images.reference import Reference, parse_digest
-from servin_core.images.snapshots import chain_ids
+from servin_core.images.snapshots import chain_ids, diff_id_mismatch
 from servin_core.images.store import Image, Layer
 from servin_core.state.leases import Lease
 
@@ -42,7 +42,9 @@ __all__ = [
     "UNPACK_CONCURRENCY",
     "Descriptor",
     "ParsedManifest",
+    "StackLayer",
     "create_image",
+    "layer_stack",
     "parse_manifest",
     "progress_event",
     "read_config",
@@ -142,14 +144,33 @@ def read_config(core: Core, manifest: ParsedManifest, *, ident: str) -> dict[str
     return config
 
 
+@dataclass(frozen=True, slots=True)
+class StackLayer:
+    """One layer of an image's stack: its blob and the snapshot it makes."""
+
+    blob: str
+    diff_id: str
+    chain_id: str
+    parent: str | None
+
+
+def layer_stack(
+    core: Core, manifest: ParsedManifest, *, ident: str
+) -> list[StackLayer]:
+    """The layers of ``manifest``, bottom first, with their config's diff IDs."""
+    diff_ids: list[str] = read_config(core, manifest, ident=ident)["rootfs"]["diff_ids"]
+    chains = chain_ids(diff_ids)
+    return [
+        StackLayer(d.digest, diff_ids[i], chains[i], chains[i - 1] if i else None)
+        for i, d in enumerate(manifest.layers)
+    ]
+
+
 async def unpack_layer(
     core: Core,
     lease: Lease,
+    layer: StackLayer,
     *,
-    blob: str,
-    diff_id: str,
-    chain_id: str,
-    parent: str | None,
     progress: ProgressCallback = ignore_progress,
     reference: str = "",
     slots: asyncio.Semaphore | None = None,
@@ -157,40 +178,40 @@ async def unpack_layer(
     """Unpack one stored layer blob into its snapshot, unless it exists.
 
     When the snapshot exists, a blob not yet known as that layer is still
-    checked against ``diff_id``: a registry or an archive could pair a known
+    checked against its diff ID: a registry or an archive could pair a known
     layer with other bytes, which a later push or save would hand out.
     ``slots`` bounds how many layers unpack at once: each is a thread busy
     with decompression, hashing and file writes.
     """
     async with slots or contextlib.nullcontext():
-        if core.snapshots.exists(chain_id):
-            if not _known_layer(core, blob, diff_id):
-                await asyncio.to_thread(verify_diff_id, core, blob, diff_id)
+        if core.snapshots.exists(layer.chain_id):
+            if not _known_layer(core, layer):
+                await asyncio.to_thread(verify_diff_id, core, layer.blob, layer.diff_id)
         else:
-            lease.add("snapshot", chain_id)
-            total = core.content.size(blob)
-            progress_event(progress, reference, blob, "extracting", 0, total)
-            await asyncio.to_thread(
-                _unpack, core, blob, chain_id=chain_id, parent=parent, diff_id=diff_id
-            )
-    progress_event(progress, reference, blob, "complete")
+            lease.add("snapshot", layer.chain_id)
+            total = core.content.size(layer.blob)
+            progress_event(progress, reference, layer.blob, "extracting", 0, total)
+            await asyncio.to_thread(_unpack, core, layer)
+    progress_event(progress, reference, layer.blob, "complete")
 
 
-def _unpack(
-    core: Core, blob: str, *, chain_id: str, parent: str | None, diff_id: str
-) -> None:
-    with core.content.open(blob) as f:
+def _unpack(core: Core, layer: StackLayer) -> None:
+    with core.content.open(layer.blob) as f:
         core.snapshots.unpack(
-            f, chain_id=chain_id, parent=parent, diff_id=diff_id, layer=blob
+            f,
+            chain_id=layer.chain_id,
+            parent=layer.parent,
+            diff_id=layer.diff_id,
+            layer=layer.blob,
         )
 
 
-def _known_layer(core: Core, blob: str, diff_id: str) -> bool:
-    if (blob, diff_id) in core.snapshots.verified:
+def _known_layer(core: Core, layer: StackLayer) -> bool:
+    if (layer.blob, layer.diff_id) in core.snapshots.verified:
         return True
     row = core.db.query_one(
         "SELECT 1 FROM image_layers WHERE digest = ? AND diff_id = ? LIMIT 1",
-        (blob, diff_id),
+        (layer.blob, layer.diff_id),
     )
     return row is not None
 
@@ -204,12 +225,7 @@ def verify_diff_id(core: Core, blob: str, diff_id: str) -> None:
         reason = f"cannot decompress: {e or type(e).__name__}"
         raise InvalidArgument("layer", blob, reason) from e
     if actual != diff_id:
-        raise InvalidArgument(
-            "layer",
-            blob,
-            f"content digest {actual} differs from the diff ID {diff_id}"
-            " in the image config",
-        )
+        raise diff_id_mismatch(blob, actual, diff_id)
     core.snapshots.verified.add((blob, diff_id))
 
 
@@ -250,8 +266,7 @@ async def create_image(
         lease.add("blob", manifest_digest)
         core.content.put(manifest, manifest_digest)
     config = read_config(core, parsed, ident=reference)
-    diff_ids: list[str] = config["rootfs"]["diff_ids"]
-    chains = chain_ids(diff_ids)
+    stack = layer_stack(core, parsed, ident=reference)
 
     # Each snapshot holds one layer's diff alone, so layers unpack in any
     # order, side by side.
@@ -259,18 +274,10 @@ async def create_image(
     await run_all(
         [
             unpack_layer(
-                core,
-                lease,
-                blob=descriptor.digest,
-                diff_id=diff_ids[i],
-                chain_id=chains[i],
-                parent=chains[i - 1] if i else None,
-                progress=progress,
-                reference=reference,
-                slots=slots,
+                core, lease, layer, progress=progress, reference=reference, slots=slots
             )
-            for i, descriptor in enumerate(parsed.layers)
-            if chains[i] not in unpacked
+            for layer in stack
+            if layer.chain_id not in unpacked
         ]
     )
 
@@ -282,13 +289,13 @@ async def create_image(
         os=str(config.get("os") or "linux"),
         architecture=str(config.get("architecture") or "amd64"),
         variant=config.get("variant"),
-        size=sum(core.snapshots.size(chain) for chain in chains),
+        size=sum(core.snapshots.size(layer.chain_id) for layer in stack),
         added_at=time.time(),
         tags=tuple(str(tag) for tag in tags),
         repo_digests=tuple(str(ref) for ref in repo_digests),
         layers=tuple(
-            Layer(d.digest, d.media_type, d.size, diff_ids[i], chains[i])
-            for i, d in enumerate(parsed.layers)
+            Layer(d.digest, d.media_type, d.size, layer.diff_id, layer.chain_id)
+            for d, layer in zip(parsed.layers, stack, strict=True)
         ),
     )
     with core.db.write() as conn:

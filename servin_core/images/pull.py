@@ -30,8 +30,8 @@ from servin_core.images.create import (
     Descriptor,
     ParsedManifest,
     create_image,
+    layer_stack,
     parse_manifest,
-    read_config,
     unpack_layer,
 )
 from servin_core.images.platform import Platform, host_platform, select_manifest
@@ -42,7 +42,6 @@ from servin_core.images.progress import (
     ignore_progress,
 )
 from servin_core.images.reference import Reference, parse_reference
-from servin_core.images.snapshots import chain_ids
 from servin_core.images.store import Image
 from servin_core.registry.client import ATTEMPTS, BACKOFF, RegistryClient
 from servin_core.registry.endpoints import pull_endpoints
@@ -112,22 +111,18 @@ async def _fetch_and_unpack(
 ) -> list[str]:
     """Download the layers and unpack each as soon as it is here, so that
     unpacking overlaps the downloads still running; returns the chain IDs."""
-    diff_ids: list[str] = read_config(core, parsed, ident=ident)["rootfs"]["diff_ids"]
-    chains = chain_ids(diff_ids)
+    stack = layer_stack(core, parsed, ident=ident)
     slots = asyncio.Semaphore(UNPACK_CONCURRENCY)
 
     async def one_blob(blob: Descriptor) -> None:
         await fetcher.fetch(blob)
         # A blob may stand at several positions (empty layers do).
-        for i, layer in enumerate(parsed.layers):
-            if layer.digest == blob.digest:
+        for layer in stack:
+            if layer.blob == blob.digest:
                 await unpack_layer(
                     core,
                     lease,
-                    blob=blob.digest,
-                    diff_id=diff_ids[i],
-                    chain_id=chains[i],
-                    parent=chains[i - 1] if i else None,
+                    layer,
                     progress=fetcher.progress,
                     reference=fetcher.reference,
                     slots=slots,
@@ -135,7 +130,7 @@ async def _fetch_and_unpack(
 
     unique = {layer.digest: layer for layer in parsed.layers}.values()
     await run_all([one_blob(blob) for blob in unique])
-    return chains
+    return [layer.chain_id for layer in stack]
 
 
 async def _resolve(

@@ -29,7 +29,7 @@ from servin_core.images.compression import DECOMPRESSION_ERRORS, decompressed
 from servin_core.images.unpack import LayerStats, apply_layer
 from servin_core.state.db import Database
 
-__all__ = ["Snapshotter", "chain_ids"]
+__all__ = ["Snapshotter", "chain_ids", "diff_id_mismatch"]
 
 _TEMP_PREFIX = ".tmp-"
 
@@ -44,6 +44,16 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
             text = f"{chains[-1]} {diff_id}".encode()
             chains.append("sha256:" + hashlib.sha256(text).hexdigest())
     return chains
+
+
+def diff_id_mismatch(layer: str, actual: str, diff_id: str) -> InvalidArgument:
+    """The error for a layer whose content is not what its config says."""
+    return InvalidArgument(
+        "layer",
+        layer,
+        f"content digest {actual} differs from the diff ID {diff_id}"
+        " in the image config",
+    )
 
 
 class _HashingReader(io.RawIOBase):
@@ -115,12 +125,7 @@ class Snapshotter:
                 reason = f"cannot decompress: {e or type(e).__name__}"
                 raise InvalidArgument("layer", layer, reason) from e
             if actual != diff_id:
-                raise InvalidArgument(
-                    "layer",
-                    layer,
-                    f"content digest {actual} differs from the diff ID"
-                    f" {diff_id} in the image config",
-                )
+                raise diff_id_mismatch(layer, actual, diff_id)
             self.verified.add((layer, diff_id))
             final = self.root / chain_id.removeprefix("sha256:")
             try:
