@@ -12,6 +12,7 @@ from types import TracebackType
 
 from servin_core import log
 from servin_core.config import Config
+from servin_core.containers.store import ContainerStore
 from servin_core.events import EventLog
 from servin_core.images.content import ContentStore
 from servin_core.images.snapshots import Snapshotter
@@ -33,6 +34,7 @@ class Core:
         self.content = ContentStore(data / "content")
         self.snapshots = Snapshotter(data / "snapshots", self.db)
         self.images = ImageStore(self.db, self.events)
+        self.containers = ContainerStore(self.db, self.events)
         self.leases = Leases(self.db)
         self.leases.collect = self._collect
 

@@ -38,7 +38,10 @@ def referenced_blobs(core: Core) -> set[str]:
 
 
 def referenced_snapshots(core: Core) -> set[str]:
-    return {row[0] for row in core.db.query("SELECT chain_id FROM image_layers")}
+    """Snapshots of images, and those containers stack (even where their
+    image was removed by force)."""
+    rows = core.db.query("SELECT chain_id FROM image_layers")
+    return {row[0] for row in rows} | core.containers.lowers_in_use()
 
 
 def collect(

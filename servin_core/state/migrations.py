@@ -109,3 +109,28 @@ CREATE INDEX events_time ON events(time);
 """
 
 MIGRATIONS: list[str] = [_V1]
+
+_V2 = """
+CREATE TABLE containers (
+    id TEXT PRIMARY KEY,                -- 64 hex digits
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    image_name TEXT NOT NULL,           -- as the user gave it
+    created REAL NOT NULL,
+    config TEXT NOT NULL,               -- ContainerConfig as JSON
+    lowers TEXT NOT NULL,               -- JSON list of chain IDs, top first
+    runtime TEXT NOT NULL,              -- crun or runc
+    state TEXT NOT NULL,                -- created, running, paused, exited...
+    pid INTEGER NOT NULL DEFAULT 0,
+    conmon_pid INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    oom_killed INTEGER NOT NULL DEFAULT 0,
+    started_at REAL,
+    finished_at REAL,
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    stopped_by_user INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT ''
+);
+"""
+
+MIGRATIONS.append(_V2)

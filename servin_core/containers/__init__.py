@@ -1,0 +1,1 @@
+"""Containers: their configuration, states, store and lifecycle."""

@@ -1,0 +1,199 @@
+"""What a container is: its configuration, as created, and its state.
+
+The configuration is fixed at create time (``ContainerConfig``, stored as
+JSON); the state changes as the container runs. Which operations a state
+allows is decided here, on the state itself, so that every front end refuses
+the same things with the same words.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from servin_core.errors import Conflict, InvalidArgument
+
+__all__ = [
+    "Container",
+    "ContainerConfig",
+    "Device",
+    "Mount",
+    "Resources",
+    "RestartPolicy",
+    "State",
+    "Ulimit",
+    "parse_restart_policy",
+]
+
+
+class State(enum.StrEnum):
+    """docker's container states."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    RESTARTING = "restarting"
+    REMOVING = "removing"
+    EXITED = "exited"
+    DEAD = "dead"
+
+    def can_start(self) -> bool:
+        return self in (State.CREATED, State.EXITED)
+
+    def can_stop(self) -> bool:
+        return self in (State.RUNNING, State.PAUSED, State.RESTARTING)
+
+    def can_pause(self) -> bool:
+        return self is State.RUNNING
+
+    def can_unpause(self) -> bool:
+        return self is State.PAUSED
+
+    def can_exec(self) -> bool:
+        return self is State.RUNNING
+
+    def can_remove(self, *, force: bool) -> bool:
+        return force or self in (State.CREATED, State.EXITED, State.DEAD)
+
+    @property
+    def is_active(self) -> bool:
+        """Whether a process of the container may exist."""
+        return self in (State.RUNNING, State.PAUSED, State.RESTARTING)
+
+    def require(self, allowed: bool, container: str, operation: str) -> None:
+        """Raise Conflict naming ``container`` unless ``allowed``."""
+        if not allowed:
+            raise Conflict(
+                "container", container, f"cannot {operation} a container that is {self}"
+            )
+
+
+class RestartPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Literal["no", "on-failure", "always", "unless-stopped"] = "no"
+    maximum_retry: int = Field(default=0, ge=0)
+
+
+def parse_restart_policy(text: str) -> RestartPolicy:
+    """docker's ``--restart`` syntax: ``no``, ``on-failure[:N]``, ``always``,
+    ``unless-stopped``."""
+    name, _, count = text.partition(":")
+    if name not in ("no", "on-failure", "always", "unless-stopped"):
+        raise InvalidArgument("restart policy", text, "unknown policy")
+    if count and name != "on-failure":
+        raise InvalidArgument(
+            "restart policy", text, "only on-failure takes a maximum retry count"
+        )
+    try:
+        retries = int(count) if count else 0
+    except ValueError:
+        raise InvalidArgument("restart policy", text, "bad retry count") from None
+    if retries < 0:
+        raise InvalidArgument("restart policy", text, "retry count is negative")
+    return RestartPolicy(name=name, maximum_retry=retries)  # type: ignore[arg-type]
+
+
+class Ulimit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    soft: int
+    hard: int
+
+
+class Device(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host_path: str
+    container_path: str
+    permissions: str = "rwm"
+
+
+class Mount(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["bind", "volume", "tmpfs"]
+    target: str
+    source: str = ""
+    read_only: bool = False
+    options: tuple[str, ...] = ()
+
+
+class Resources(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    memory: int | None = None
+    """Bytes; None is unlimited."""
+    memory_swap: int | None = None
+    """Memory plus swap in bytes; -1 is unlimited swap."""
+    nano_cpus: int | None = None
+    cpu_shares: int | None = None
+    pids_limit: int | None = None
+    ulimits: tuple[Ulimit, ...] = ()
+    devices: tuple[Device, ...] = ()
+    sysctls: dict[str, str] = Field(default_factory=dict)
+    shm_size: int | None = None
+
+
+class ContainerConfig(BaseModel):
+    """Everything ``create`` was asked for, as given (docker's names)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image: str
+    entrypoint: list[str] | None = None
+    cmd: list[str] | None = None
+    env: list[str] = Field(default_factory=list)
+    user: str | None = None
+    workdir: str | None = None
+    hostname: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    tty: bool = False
+    open_stdin: bool = False
+    cap_add: list[str] = Field(default_factory=list)
+    cap_drop: list[str] = Field(default_factory=list)
+    privileged: bool = False
+    security_opt: list[str] = Field(default_factory=list)
+    read_only: bool = False
+    init: bool = False
+    resources: Resources = Field(default_factory=Resources)
+    mounts: list[Mount] = Field(default_factory=list)
+    restart: RestartPolicy = Field(default_factory=RestartPolicy)
+    auto_remove: bool = False
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    runtime: str | None = None
+    log_max_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """A container as the store holds it."""
+
+    id: str
+    name: str
+    image_id: str
+    image_name: str
+    created: float
+    config: ContainerConfig
+    lowers: tuple[str, ...]
+    """The image's snapshot chain IDs, top first, as overlayfs stacks them."""
+    runtime: str
+    state: State
+    pid: int = 0
+    conmon_pid: int = 0
+    exit_code: int | None = None
+    oom_killed: bool = False
+    started_at: float | None = None
+    finished_at: float | None = None
+    restart_count: int = 0
+    stopped_by_user: bool = False
+    error: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
