@@ -1,0 +1,208 @@
+"""Resource limits of a container (cgroup limits and rlimits), and the parsers
+of docker's flags that set them.
+
+Two rules of this host shape the rlimits: Servin has no CAP_SYS_RESOURCE, so
+the OCI runtime cannot raise a hard limit above Servin's own, and runc fails
+the whole container when asked to. So a ``--ulimit`` above Servin's hard limit
+is refused here with the limit's name, and without ``--ulimit`` the container
+inherits Servin's own limits for open files and processes, never docker's
+larger defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+from fractions import Fraction
+from typing import Any
+
+from servin_core.containers.devices import parse_device
+from servin_core.containers.model import ContainerConfig, Ulimit
+from servin_core.errors import InvalidArgument
+
+__all__ = [
+    "CPU_PERIOD",
+    "MIN_MEMORY",
+    "apply_resources",
+    "parse_bytes",
+    "parse_cpus",
+    "parse_device",
+    "parse_ulimit",
+]
+
+CPU_PERIOD = 100_000
+"""Microseconds; quota = CPUs x period, as docker computes it for --cpus."""
+MIN_MEMORY = 6 * 1024 * 1024
+"""docker's smallest memory limit: below it a container cannot even start."""
+
+_RLIMIT_NAMES = (
+    "as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
+    "rtprio rttime sigpending stack"
+)
+_RLIMITS = {name: "RLIMIT_" + name.upper() for name in _RLIMIT_NAMES.split()}
+_RLIM_INFINITY = 2**64 - 1
+_UNITS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
+_BYTES_RE = re.compile(r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?", re.IGNORECASE)
+
+
+def parse_bytes(text: str) -> int:
+    """A size in docker's notation (go-units' RAMInBytes): a number, maybe
+    with a fraction, then an optional unit ``b k m g t p`` (each 1024 times
+    the one before, any case, ``kb``/``kib`` alike)."""
+    match = _BYTES_RE.fullmatch(text.strip())
+    if match is None:
+        raise InvalidArgument("size", text, "expected a number with b, k, m, g, t, p")
+    try:
+        number = Fraction(match.group(1))
+    except ValueError:
+        raise InvalidArgument("size", text, "not a number") from None
+    unit = (match.group(2) or "").lower()
+    return int(number * 1024 ** _UNITS[unit])
+
+
+def parse_cpus(text: str) -> int:
+    """``--cpus`` (a decimal number of CPUs) as nano CPUs: "1.5" is
+    1500000000. Finer than a nano CPU is refused rather than rounded."""
+    try:
+        value = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise InvalidArgument("cpus", text, "not a number") from None
+    nano = value * 1_000_000_000
+    if nano.denominator != 1:
+        raise InvalidArgument("cpus", text, "too precise: at most 9 decimals")
+    if nano < 0:
+        raise InvalidArgument("cpus", text, "negative")
+    return int(nano)
+
+
+def _limit_value(text: str, whole: str) -> int:
+    if text in ("-1", "unlimited"):
+        return -1
+    if not text.isdigit():
+        raise InvalidArgument("ulimit", whole, f"bad value {text!r}")
+    return int(text)
+
+
+def parse_ulimit(text: str) -> Ulimit:
+    """``NAME=SOFT[:HARD]``, as ``--ulimit``; -1 is unlimited."""
+    name, sep, values = text.partition("=")
+    if not sep or not values:
+        raise InvalidArgument("ulimit", text, "expected NAME=SOFT[:HARD]")
+    if name not in _RLIMITS:
+        raise InvalidArgument("ulimit", text, f"unknown limit {name!r}")
+    soft_text, _, hard_text = values.partition(":")
+    soft = _limit_value(soft_text, text)
+    hard = _limit_value(hard_text, text) if hard_text else soft
+    if _raw(soft) > _raw(hard):
+        raise InvalidArgument(
+            "ulimit", text, "soft limit is greater than the hard limit"
+        )
+    return Ulimit(name=name, soft=soft, hard=hard)
+
+
+def _raw(value: int) -> int:
+    return _RLIM_INFINITY if value < 0 else value
+
+
+def _caller_limit(name: str) -> tuple[int, int]:
+    soft, hard = resource.getrlimit(getattr(resource, _RLIMITS[name]))
+    return (
+        _RLIM_INFINITY if soft == resource.RLIM_INFINITY else soft,
+        _RLIM_INFINITY if hard == resource.RLIM_INFINITY else hard,
+    )
+
+
+def _rlimits(config: ContainerConfig) -> list[dict[str, Any]]:
+    """The container's rlimits: its ulimits, else Servin's own for open
+    files and processes (never above what the runtime may set)."""
+    chosen = {name: _caller_limit(name) for name in ("nofile", "nproc")}
+    for ulimit in config.resources.ulimits:
+        if ulimit.name not in _RLIMITS:
+            raise InvalidArgument("ulimit", ulimit.name, "unknown limit")
+        soft, hard = _raw(ulimit.soft), _raw(ulimit.hard)
+        caller_hard = _caller_limit(ulimit.name)[1]
+        if hard > caller_hard:
+            raise InvalidArgument(
+                "ulimit",
+                ulimit.name,
+                f"hard limit {ulimit.hard} is above Servin's own hard limit "
+                f"{caller_hard}, which it cannot raise",
+            )
+        if soft > hard:
+            raise InvalidArgument("ulimit", ulimit.name, "soft limit above hard limit")
+        chosen[ulimit.name] = (soft, hard)
+    return [
+        {"type": _RLIMITS[name], "soft": soft, "hard": hard}
+        for name, (soft, hard) in chosen.items()
+    ]
+
+
+def _memory(config: ContainerConfig) -> dict[str, int]:
+    """docker's --memory and --memory-swap: swap is memory plus swap; unset
+    swap means twice the memory; -1 means unlimited swap."""
+    memory, swap = config.resources.memory, config.resources.memory_swap
+    if not memory:
+        if swap and swap > 0:
+            raise InvalidArgument(
+                "memory-swap", str(swap), "set a memory limit together with it"
+            )
+        return {}
+    if memory < MIN_MEMORY:
+        raise InvalidArgument("memory", str(memory), "the minimum is 6MiB")
+    if swap is None or swap == 0:
+        swap = 2 * memory
+    elif swap != -1 and swap < memory:
+        raise InvalidArgument(
+            "memory-swap", str(swap), "must be at least the memory limit"
+        )
+    if not _swap_accounting():
+        return {"limit": memory}
+    return {"limit": memory, "swap": swap}
+
+
+def _swap_accounting() -> bool:
+    """Whether the kernel accounts swap (cgroup v1 has it only with
+    swapaccount=1); without it docker drops the swap limit, and so do we."""
+    v1 = "/sys/fs/cgroup/memory"
+    return not os.path.isdir(v1) or os.path.exists(v1 + "/memory.memsw.limit_in_bytes")
+
+
+def _cpu(config: ContainerConfig) -> dict[str, int]:
+    cpu: dict[str, int] = {}
+    nano = config.resources.nano_cpus
+    if nano:
+        available = os.cpu_count() or 1
+        if nano < 10_000_000 or nano > available * 1_000_000_000:
+            raise InvalidArgument(
+                "cpus",
+                str(nano / 1e9),
+                f"the range is 0.01 to {available}.00 (CPUs available)",
+            )
+        cpu["quota"] = nano * CPU_PERIOD // 1_000_000_000
+        cpu["period"] = CPU_PERIOD
+    shares = config.resources.cpu_shares
+    if shares:
+        if shares < 0:
+            raise InvalidArgument("cpu-shares", str(shares), "negative")
+        cpu["shares"] = shares
+    return cpu
+
+
+def apply_resources(spec: dict[str, Any], config: ContainerConfig) -> None:
+    """Put ``config``'s limits in ``spec``: cgroup limits under
+    ``linux.resources``, rlimits under ``process.rlimits``."""
+    resources = spec.setdefault("linux", {}).setdefault("resources", {})
+
+    memory = _memory(config)
+    if memory:
+        resources["memory"] = memory
+    cpu = _cpu(config)
+    if cpu:
+        resources["cpu"] = cpu
+    pids = config.resources.pids_limit
+    if pids is not None and pids > 0:
+        resources["pids"] = {"limit": pids}
+
+    process = spec.setdefault("process", {})
+    process["rlimits"] = _rlimits(config)
