@@ -306,3 +306,41 @@ def test_a_device_is_created_and_allowed(runner: Runner) -> None:
     result = runner.run(config, "stat -c %t:%T /dev/myfull; echo x > /dev/myfull")
     assert result.stdout.split()[0] == "1:7"
     assert "No space left on device" in result.stderr
+
+
+def test_cpu_quota_and_shares_are_set_in_the_cgroup(runner: Runner) -> None:
+    config = _config(resources=Resources(nano_cpus=500_000_000, cpu_shares=512))
+    script = (
+        "cd /sys/fs/cgroup/cpu && cat cpu.cfs_quota_us cpu.cfs_period_us cpu.shares"
+    )
+    result = runner.run(config, script)
+    assert result.stdout.split() == ["50000", "100000", "512"], result.stderr
+
+
+def test_namespaced_sysctls_reach_the_container_only(runner: Runner) -> None:
+    host_value = Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text()
+    wanted = "1" if host_value.strip() != "1" else "2"
+    config = _config(
+        resources=Resources(sysctls={"net.ipv4.ip_unprivileged_port_start": wanted})
+    )
+    result = runner.run(config, "cat /proc/sys/net/ipv4/ip_unprivileged_port_start")
+    assert result.stdout.strip() == wanted, result.stderr
+    assert Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text() == (
+        host_value
+    )
+
+
+def test_privileged_lifts_seccomp_masks_and_capabilities(runner: Runner) -> None:
+    script = (
+        "unshare -U true && echo unshared; "
+        "echo interrupts=$(cat /proc/interrupts | wc -c); "
+        "grep CapEff /proc/self/status; "
+        "ls /dev/loop-control"
+    )
+    result = runner.run(_config(privileged=True), script)
+    assert "unshared" in result.stdout, result.stderr
+    sizes = dict(line.split("=") for line in result.stdout.splitlines() if "=" in line)
+    assert int(sizes["interrupts"]) > 0
+    cap_eff = int(result.stdout.split("CapEff:")[1].split()[0], 16)
+    assert cap_eff >> 21 & 1  # CAP_SYS_ADMIN
+    assert "/dev/loop-control" in result.stdout
