@@ -119,6 +119,9 @@ def parse_security_opts(options: list[str]) -> SecurityOptions:
                     "security option", option, "systempaths takes only unconfined"
                 )
             result.system_paths_unconfined = True
+        # TODO: log that apparmor/label options are ignored (and that
+        # --privileged skipped capabilities Servin lacks) once log.py declares
+        # a containers logger; loggers are declared only there.
         elif key not in ("apparmor", "label"):
             raise InvalidArgument("security option", option, "unknown option")
     return result
