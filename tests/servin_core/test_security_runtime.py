@@ -344,3 +344,34 @@ def test_privileged_lifts_seccomp_masks_and_capabilities(runner: Runner) -> None
     cap_eff = int(result.stdout.split("CapEff:")[1].split()[0], 16)
     assert cap_eff >> 21 & 1  # CAP_SYS_ADMIN
     assert "/dev/loop-control" in result.stdout
+
+
+def test_a_docker_format_profile_file_is_enforced(
+    runner: Runner, tmp_path: Path
+) -> None:
+    profile = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "archMap": [
+            {
+                "architecture": "SCMP_ARCH_X86_64",
+                "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            },
+            {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": []},
+        ],
+        "syscalls": [
+            {
+                "names": ["mkdir", "mkdirat"],
+                "action": "SCMP_ACT_ERRNO",
+                "errnoRet": 13,  # EACCES
+            }
+        ],
+    }
+    path = tmp_path / "no-mkdir.json"
+    path.write_text(json.dumps(profile))
+    config = _config(security_opt=[f"seccomp={path}"])
+    result = runner.run(
+        config, "mkdir /tmp/d || echo refused; unshare -U true && echo ok"
+    )
+    assert "refused" in result.stdout
+    assert "Permission denied" in result.stderr
+    assert "ok" in result.stdout  # everything else is allowed by this profile
