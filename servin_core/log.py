@@ -15,11 +15,13 @@ __all__ = [
     "ObjectAdapter",
     "cli",
     "configure",
+    "containers",
     "content",
     "events",
     "for_object",
     "images",
     "registry",
+    "runtime",
     "snapshots",
     "state",
 ]
@@ -32,6 +34,8 @@ images = logging.getLogger("servin.images")
 registry = logging.getLogger("servin.registry")
 events = logging.getLogger("servin.events")
 cli = logging.getLogger("servin.cli")
+containers = logging.getLogger("servin.containers")
+runtime = logging.getLogger("servin.runtime")
 
 
 class ObjectAdapter(logging.LoggerAdapter[logging.Logger]):
