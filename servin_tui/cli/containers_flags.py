@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CreateRequest", "add_create_flags", "build_request", "parse_env_file"]
 
+_PULL_POLICIES = ("missing", "always", "never")
 _MIN_MEMORY = 6 * 1024 * 1024
 """docker refuses smaller limits: the runtime itself needs about this much."""
 
@@ -72,15 +73,15 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
     add("-m", "--memory", metavar="BYTES", help="memory limit (e.g. 512m)")
     add("--memory-swap", metavar="BYTES", help="memory plus swap; -1 is unlimited")
     add("--cpus", metavar="N", help="number of CPUs (e.g. 1.5)")
-    add("--cpu-shares", type=int, metavar="N", help="relative CPU weight")
-    add("--pids-limit", type=int, metavar="N", help="process limit; -1 is unlimited")
+    add("--cpu-shares", metavar="N", help="relative CPU weight")
+    add("--pids-limit", metavar="N", help="process limit; -1 is unlimited")
     many("--ulimit", metavar="NAME=SOFT[:HARD]", help="set a ulimit")
     many("--device", metavar="HOST[:CONTAINER[:PERMS]]", help="add a device")
     many("--sysctl", metavar="KEY=VALUE", help="set a namespaced sysctl")
     add("--shm-size", metavar="BYTES", help="size of /dev/shm (default 64m)")
 
     add("--stop-signal", metavar="SIGNAL", help="signal that stops the container")
-    add("--stop-timeout", type=int, metavar="SECONDS", help="seconds before SIGKILL")
+    add("--stop-timeout", metavar="SECONDS", help="seconds before SIGKILL")
     add("--runtime", metavar="NAME", help="OCI runtime (crun or runc)")
     many("-v", "--volume", metavar="[SRC:]DST[:OPTS]", help="mount a volume")
     many("--mount", metavar="type=...,target=...", help="add a mount")
@@ -88,9 +89,9 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
     add("--platform", metavar="OS/ARCH[/VARIANT]", help="platform of the image")
     add(
         "--pull",
-        choices=("missing", "always", "never"),
+        metavar="POLICY",
         default="missing",
-        help="pull the image before creating (default: when missing)",
+        help="missing (the default), always or never",
     )
 
     parser.add_argument("image", metavar="IMAGE")
@@ -144,11 +145,24 @@ def build_request(
         restart=restart,
         auto_remove=args.rm,
         stop_signal=_signal(args.stop_signal),
-        stop_timeout=args.stop_timeout,
+        stop_timeout=_integer("--stop-timeout", args.stop_timeout),
         runtime=args.runtime,
     )
     name = check_name(args.name) if args.name is not None else None
+    if args.pull not in _PULL_POLICIES:
+        raise InvalidArgument("--pull", args.pull, "expected missing, always or never")
     return CreateRequest(config, name, args.pull, args.platform)
+
+
+def _integer(flag: str, text: str | None) -> int | None:
+    """Numbers are checked here, not by argparse, so that a bad one is
+    Servin's error (125) like every other bad value, not a usage error."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidArgument(flag, text, "not a whole number") from None
 
 
 def _entrypoint(text: str | None) -> list[str] | None:
@@ -243,8 +257,9 @@ def _resources(args: argparse.Namespace) -> Resources:
                 args.memory_swap,
                 "must be at least the memory limit (it counts memory plus swap)",
             )
-    if args.cpu_shares is not None and args.cpu_shares < 0:
-        raise InvalidArgument("--cpu-shares", str(args.cpu_shares), "is negative")
+    shares = _integer("--cpu-shares", args.cpu_shares)
+    if shares is not None and shares < 0:
+        raise InvalidArgument("--cpu-shares", args.cpu_shares, "is negative")
 
     sysctls: dict[str, str] = {}
     for item in args.sysctl:
@@ -253,12 +268,12 @@ def _resources(args: argparse.Namespace) -> Resources:
             raise InvalidArgument("--sysctl", item, "expected KEY=VALUE")
         sysctls[key] = value
 
-    pids = args.pids_limit
+    pids = _integer("--pids-limit", args.pids_limit)
     return Resources(
         memory=memory,
         memory_swap=swap,
         nano_cpus=parse_cpus(args.cpus) if args.cpus is not None else None,
-        cpu_shares=args.cpu_shares,
+        cpu_shares=shares,
         # docker reads 0 and -1 alike: no limit.
         pids_limit=pids if pids is not None and pids > 0 else None,
         ulimits=tuple(parse_ulimit(text) for text in args.ulimit),

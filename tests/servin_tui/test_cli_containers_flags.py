@@ -140,6 +140,9 @@ def test_unlimited_swap() -> None:
         (["--stop-signal", "SIGNOPE"], "--stop-signal SIGNOPE"),
         (["--sysctl", "kernel.x"], "expected KEY=VALUE"),
         (["-e", "=x"], "the name is empty"),
+        (["--cpu-shares", "many"], "--cpu-shares many: not a whole number"),
+        (["--pids-limit", "1.5"], "--pids-limit 1.5: not a whole number"),
+        (["--pull", "sometimes"], "--pull sometimes: expected missing"),
     ],
 )
 def test_bad_values_name_the_flag_and_the_reason(argv: list[str], message: str) -> None:
