@@ -1,0 +1,148 @@
+"""The Containers panel: ``docker ps -a``, live, with lifecycle keys.
+
+The list comes from the container store and changes one container at a time
+as container events arrive. The actions are those the core offers: each key
+asks the backend, which knows whether the lifecycle operations exist yet,
+so the panel grows with the core and never offers what would fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+
+from servin_core.events import Event
+from servin_tui.app.backend import ContainerAction
+from servin_tui.app.panel import Panel
+from servin_tui.app.rows import Row, container_row
+
+__all__ = ["ContainersPanel"]
+
+_DESTRUCTIVE = {ContainerAction.KILL, ContainerAction.REMOVE, ContainerAction.STOP}
+
+
+class ContainersPanel(Panel):
+    """Every container, running or not."""
+
+    BINDINGS = [
+        Binding("s", "act('start')", "Start"),
+        Binding("S", "act('stop')", "Stop"),
+        Binding("r", "act('restart')", "Restart"),
+        Binding("k", "act('kill')", "Kill"),
+        Binding("z", "act('pause')", "Pause"),
+        Binding("Z", "act('unpause')", "Unpause"),
+        Binding("d", "act('remove')", "Remove"),
+        Binding("l", "logs", "Logs"),
+    ]
+
+    TITLE = "Containers"
+    COLUMNS = (
+        ("id", "CONTAINER ID"),
+        ("image", "IMAGE"),
+        ("command", "COMMAND"),
+        ("created", "CREATED"),
+        ("status", "STATUS"),
+        ("name", "NAMES"),
+    )
+    SORT = ("created", True)
+    COMMANDS = (
+        *(
+            (f"Containers: {a.value}", f"{a.value.capitalize()} the selection", a)
+            for a in ContainerAction
+        ),
+        ("Containers: logs", "Show the selected container's output", "logs"),
+        ("Containers: filter", "Show only containers matching a text", "filter"),
+    )
+
+    def empty_text(self) -> str:
+        if self.backend.container_actions():
+            return "No containers."
+        return (
+            "No containers. Running containers from the TUI (run, start, stop, "
+            "logs, exec) is coming: this version of the core lists containers "
+            "but cannot run them yet."
+        )
+
+    async def rows(self) -> list[Row]:
+        now = self.clock()
+        return [container_row(c, now) for c in await self.backend.list_containers()]
+
+    async def on_core_events(self, events: Sequence[Event]) -> None:
+        changed = {e.actor_id for e in events if e.type == "container"}
+        for container_id in changed:
+            got = await self.guarded(
+                self.backend.get_container(container_id), "refresh"
+            )
+            rows = [container_row(got, self.clock())] if got is not None else []
+            self.table.replace_owner(container_id, rows)
+        if changed:
+            self.rows_changed()
+
+    async def detail(self, row: Row) -> Text | str:
+        container = await self.backend.get_container(row.owner)
+        if container is None:
+            return ""
+        config = container.config
+        text = Text()
+        for label, value in (
+            ("ID", container.id),
+            ("Name", container.name),
+            ("Image", f"{container.image_name} ({container.image_id[7:19]})"),
+            ("State", container.state.value),
+            ("Exit code", container.exit_code),
+            ("Error", container.error),
+            ("Command", " ".join([*(config.entrypoint or []), *(config.cmd or [])])),
+            ("Restart", config.restart.name),
+            ("Env", "\n            ".join(config.env)),
+            ("Mounts", ", ".join(f"{m.source}:{m.target}" for m in config.mounts)),
+            ("Labels", ", ".join(f"{k}={v}" for k, v in config.labels.items())),
+        ):
+            if value not in (None, ""):
+                text.append(f"{label:<12}", style="bold")
+                text.append(f"{value}\n")
+        return text
+
+    # Actions
+
+    def action_act(self, name: str) -> None:
+        action = ContainerAction(name)
+        if action not in self.backend.container_actions():
+            self.app.notify(
+                f"container {action.value}: not available in this version of the core",
+                title="Containers",
+                severity="warning",
+            )
+            return
+        rows = self.table.chosen()
+        if not rows:
+            return
+        names = [row.cells[5] for row in rows]
+        if action in _DESTRUCTIVE:
+            listed = ", ".join(names) if len(names) <= 3 else f"{len(names)} containers"
+            question = f"{action.value.capitalize()} {listed}?"
+            self.confirm(question, lambda: self._act(action, names))
+        else:
+            self._act(action, names)
+
+    @work(group="actions")
+    async def _act(self, action: ContainerAction, names: list[str]) -> None:
+        async def run(name: str) -> bool:
+            await self.backend.container_action(action, name)
+            return True
+
+        for name in names:
+            if await self.guarded(run(name), f"{action.value} {name}"):
+                self.app.notify(f"{action.value}: {name}", title="Containers")
+        self.table.clear_marks()
+
+    def action_logs(self) -> None:
+        # TODO: a log viewer (follow, search, several containers interleaved)
+        # needs the core's read_logs, which lands with the lifecycle API.
+        self.app.notify(
+            "Logs are not available in this version of the TUI yet.",
+            title="Containers",
+            severity="warning",
+        )

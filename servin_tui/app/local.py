@@ -1,0 +1,197 @@
+"""The backend of an in-process core.
+
+The core runs on a thread of its own with its own event loop: its async
+operations (pull, push) run there, and its blocking calls (SQLite, files)
+run in worker threads. The UI's loop only awaits futures, so a long prune or
+a busy database never freezes the screen; this is also the shape of a remote
+backend, whose work happens elsewhere too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
+
+from servin_core.config import Config
+from servin_core.containers.model import Container
+from servin_core.core import Core
+from servin_core.errors import NotFound
+from servin_core.events import Event
+from servin_core.images.progress import ProgressCallback, ProgressEvent
+from servin_core.images.store import Image
+from servin_tui.app.backend import ContainerAction, PruneResult
+
+__all__ = ["LIFECYCLE_MODULE", "LocalBackend"]
+
+T = TypeVar("T")
+
+LIFECYCLE_MODULE = "servin_core.containers.lifecycle"
+"""Where the container operations live (start, stop, ...), when they do."""
+
+_POLL_SECONDS = 0.5
+
+
+class LocalBackend:
+    """A :class:`~servin_tui.app.backend.Backend` on ``Core.open(config)``."""
+
+    def __init__(self, core: Core, *, poll_seconds: float = _POLL_SECONDS) -> None:
+        self._core = core
+        self._poll_seconds = poll_seconds
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="servin-core", daemon=True
+        )
+        self._thread.start()
+
+    @classmethod
+    def open(cls, config: Config) -> LocalBackend:
+        return cls(Core.open(config))
+
+    @property
+    def description(self) -> str:
+        return f"local: {self._core.config.data_dir}"
+
+    @property
+    def data_dir(self) -> str:
+        return str(self._core.config.data_dir)
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking core call in a worker thread."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run one of the core's coroutines on the core's loop."""
+        return await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(coro, self._loop)
+        )
+
+    def _relay(self, progress: ProgressCallback) -> ProgressCallback:
+        """A callback for the core's thread that calls ``progress`` on the
+        caller's loop, without waiting for it."""
+        caller = asyncio.get_running_loop()
+
+        def relay(event: ProgressEvent) -> None:
+            caller.call_soon_threadsafe(progress, event)
+
+        return relay
+
+    # Images
+
+    async def list_images(self) -> list[Image]:
+        return await self._call(self._core.images.list)
+
+    async def get_image(self, image_id: str) -> Image | None:
+        try:
+            return await self._call(self._core.images.get, image_id)
+        except NotFound:
+            return None
+
+    async def inspect_image(self, image_id: str) -> dict[str, Any]:
+        from servin_core.images.inspect import inspect
+
+        def run() -> dict[str, Any]:
+            return inspect(self._core, self._core.images.get(image_id))
+
+        return await self._call(run)
+
+    async def pull_image(self, reference: str, progress: ProgressCallback) -> Image:
+        from servin_core.images.pull import pull
+
+        relay = self._relay(progress)
+        return await self._run(pull(self._core, reference, progress=relay))
+
+    async def push_image(self, reference: str, progress: ProgressCallback) -> str:
+        from servin_core.images.push import push
+
+        relay = self._relay(progress)
+        return await self._run(push(self._core, reference, progress=relay))
+
+    async def tag_image(self, source: str, target: str) -> None:
+        from servin_core.images.reference import parse_reference
+
+        def run() -> None:
+            image = self._core.images.resolve(source)
+            self._core.images.tag(image, parse_reference(target))
+
+        await self._call(run)
+
+    async def remove_image(
+        self, name: str, *, force: bool = False
+    ) -> list[tuple[str, str]]:
+        return await self._call(self._core.images.remove, name, force=force)
+
+    async def prune_images(self, *, all: bool = False) -> PruneResult:
+        from servin_core.images.prune import prune
+
+        report = await self._call(prune, self._core, all=all)
+        return PruneResult(list(report.deleted), report.reclaimed)
+
+    # Containers
+
+    async def list_containers(self) -> list[Container]:
+        return await self._call(self._core.containers.list)
+
+    async def get_container(self, container_id: str) -> Container | None:
+        try:
+            return await self._call(self._core.containers.get, container_id)
+        except NotFound:
+            return None
+
+    def container_actions(self) -> frozenset[ContainerAction]:
+        lifecycle = _lifecycle()
+        if lifecycle is None:
+            return frozenset()
+        return frozenset(a for a in ContainerAction if hasattr(lifecycle, a.value))
+
+    async def container_action(self, action: ContainerAction, name: str) -> None:
+        lifecycle = _lifecycle()
+        operation = getattr(lifecycle, action.value, None)
+        if operation is None:
+            raise NotFound(
+                "container operation", action.value, "not available in this core yet"
+            )
+        await self._run(operation(self._core, name))
+
+    # Events
+
+    async def last_event(self) -> int:
+        row = await self._call(self._core.db.query_one, "SELECT MAX(seq) FROM events")
+        return int(row[0] or 0) if row is not None else 0
+
+    async def events_since(self, seq: int) -> list[Event]:
+        return await self._call(self._core.events.since, seq)
+
+    async def watch_events(self, seq: int) -> AsyncIterator[list[Event]]:
+        # Polling the table is what lets this process see every other
+        # process's changes; one indexed query every half second is cheap.
+        while True:
+            events = await self.events_since(seq)
+            if events:
+                seq = events[-1].seq
+                yield events
+            await asyncio.sleep(self._poll_seconds)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.close_now)
+
+    def close_now(self) -> None:
+        """Stop the core's loop and close the core, from any thread."""
+        if self._loop.is_closed():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+        self._core.close()
+
+
+def _lifecycle() -> Any:
+    """The container lifecycle module, or None while the core has none."""
+    try:
+        return importlib.import_module(LIFECYCLE_MODULE)
+    except ModuleNotFoundError as e:
+        if e.name != LIFECYCLE_MODULE:
+            raise  # the module exists but is broken: say so
+        return None

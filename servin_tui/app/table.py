@@ -1,0 +1,264 @@
+"""A table of core objects that changes row by row.
+
+The table keeps every row it was given (its model) and shows those that
+match the filter, in the chosen order. Changes arrive one object at a time
+(from events), and only the cells that differ are redrawn, so the cursor and
+the marks stay where the user left them: both follow row keys, not
+positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from servin_tui.app.rows import Row
+
+__all__ = ["LiveTable"]
+
+_MARK = "mark"
+_MARKED = "*"
+
+
+class _Cell(Text):
+    """A cell's text, with the value sorting compares."""
+
+    def __init__(self, text: str, sort_key: Any) -> None:
+        super().__init__(text, no_wrap=True, overflow="ellipsis")
+        self.sort_key = sort_key
+
+
+class LiveTable(DataTable[Text]):
+    """Rows of objects; space marks rows, ``o``/``O`` choose the order."""
+
+    BINDINGS = [
+        Binding("space", "toggle_mark", "Mark"),
+        Binding("o", "sort_next", "Sort", show=False),
+        Binding("O", "sort_reverse", "Reverse", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    LiveTable {
+        height: 1fr;
+    }
+    """
+
+    class MarksChanged(Message):
+        """The set of marked rows changed."""
+
+    def __init__(
+        self,
+        columns: Sequence[tuple[str, str]],
+        *,
+        sort_column: str | None = None,
+        sort_reverse: bool = False,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._columns = [key for key, _ in columns]
+        self._labels = dict(columns)
+        self._model: dict[str, Row] = {}
+        self._filter = ""
+        self.marks: set[str] = set()
+        self.sort_column = sort_column
+        self.sort_reverse = sort_reverse
+
+    def on_mount(self) -> None:
+        self.add_column(" ", key=_MARK, width=1)
+        for key in self._columns:
+            self.add_column(self._labels[key], key=key)
+        self._show_sort_in_header()
+
+    # What the panels read
+
+    @property
+    def model(self) -> dict[str, Row]:
+        return self._model
+
+    def visible_keys(self) -> list[str]:
+        """Keys of the rows shown, top to bottom."""
+        return [
+            str(row_key.value)
+            for row_key in self._ordered_row_keys()
+            if row_key.value is not None
+        ]
+
+    def current(self) -> Row | None:
+        """The row under the cursor."""
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return self._model.get(str(row_key.value))
+
+    def chosen(self) -> list[Row]:
+        """The marked rows, or else the row under the cursor."""
+        if self.marks:
+            return [
+                self._model[key] for key in self.visible_keys() if key in self.marks
+            ]
+        row = self.current()
+        return [row] if row is not None else []
+
+    # Changes
+
+    def replace_all(self, rows: Iterable[Row]) -> None:
+        new = {row.key: row for row in rows}
+        gone = [key for key in self._model if key not in new]
+        self.apply(new.values(), gone)
+
+    def replace_owner(self, owner: str, rows: Iterable[Row]) -> None:
+        """Make ``rows`` the rows of object ``owner`` (none: it is gone)."""
+        new = {row.key: row for row in rows}
+        gone = [k for k, r in self._model.items() if r.owner == owner and k not in new]
+        self.apply(new.values(), gone)
+
+    def apply(self, upserts: Iterable[Row], removals: Iterable[str]) -> None:
+        """Add or change ``upserts`` and drop ``removals``, keeping the cursor
+        on the row it was on."""
+        keep = self.current()
+        changed_order = False
+        marks_before = len(self.marks)
+
+        for key in removals:
+            self._model.pop(key, None)
+            self.marks.discard(key)
+            if key in self.rows:
+                self.remove_row(key)
+
+        for row in upserts:
+            self._model[row.key] = row
+            shown = row.key in self.rows
+            if not self._matches(row):
+                if shown:
+                    self.remove_row(row.key)
+                continue
+            if shown:
+                changed_order |= self._update(row)
+            else:
+                self.add_row(*self._cells(row), key=row.key)
+                changed_order = True
+
+        if changed_order:
+            self._sort()
+        self._restore_cursor(keep)
+        if len(self.marks) != marks_before:
+            self.post_message(self.MarksChanged())
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows with ``text`` in one of their cells (any case)."""
+        self._filter = text.casefold()
+        self.apply(list(self._model.values()), [])
+
+    # Actions
+
+    def action_toggle_mark(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+        self.marks.symmetric_difference_update({row.key})
+        self.update_cell(row.key, _MARK, self._mark_cell(row.key))
+        self.post_message(self.MarksChanged())
+        if self.cursor_row < self.row_count - 1:
+            self.move_cursor(row=self.cursor_row + 1)
+
+    def clear_marks(self) -> None:
+        marked, self.marks = self.marks, set()
+        for key in marked:
+            if key in self.rows:
+                self.update_cell(key, _MARK, self._mark_cell(key))
+        if marked:
+            self.post_message(self.MarksChanged())
+
+    def action_sort_next(self) -> None:
+        """Order by the next column (the first after the last)."""
+        if self.sort_column in self._columns:
+            at = self._columns.index(self.sort_column) + 1
+        else:
+            at = 0
+        self.sort_column = self._columns[at % len(self._columns)]
+        self.sort_reverse = False
+        self._resort()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._resort()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key == _MARK:
+            return
+        if key == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = key, False
+        self._resort()
+
+    # Inside
+
+    def _resort(self) -> None:
+        keep = self.current()
+        self._sort()
+        self._restore_cursor(keep)
+        self._show_sort_in_header()
+
+    def _show_sort_in_header(self) -> None:
+        for key in self._columns:
+            label = self._labels[key]
+            if key == self.sort_column:
+                label += " ▼" if self.sort_reverse else " ▲"
+            self.columns[self._column_key(key)].label = Text(label)
+        self.refresh()
+
+    def _column_key(self, key: str) -> Any:
+        return next(k for k in self.columns if k.value == key)
+
+    def _sort(self) -> None:
+        if self.sort_column is None:
+            return
+        self.sort(self.sort_column, key=_sort_key, reverse=self.sort_reverse)
+
+    def _restore_cursor(self, keep: Row | None) -> None:
+        if keep is None or keep.key not in self.rows:
+            return
+        index = self.get_row_index(keep.key)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, animate=False, scroll=False)
+
+    def _matches(self, row: Row) -> bool:
+        needle = self._filter
+        return not needle or any(needle in cell.casefold() for cell in row.cells)
+
+    def _cells(self, row: Row) -> list[Text]:
+        keys = row.sort_keys or ()
+        cells: list[Text] = [self._mark_cell(row.key)]
+        for at, text in enumerate(row.cells):
+            sort_key = keys[at] if at < len(keys) and keys[at] is not None else text
+            cells.append(_Cell(text, sort_key))
+        return cells
+
+    def _mark_cell(self, key: str) -> Text:
+        return _Cell(_MARKED if key in self.marks else "", 0)
+
+    def _update(self, row: Row) -> bool:
+        """Redraw the cells of ``row`` that changed; True if the changed
+        cells include the sort column."""
+        resort = False
+        new = self._cells(row)[1:]
+        old = self.get_row(row.key)[1:]
+        for key, before, after in zip(self._columns, old, new, strict=True):
+            if before.plain != after.plain or _sort_key(before) != _sort_key(after):
+                self.update_cell(row.key, key, after)
+                resort |= key == self.sort_column
+        return resort
+
+    def _ordered_row_keys(self) -> list[Any]:
+        return [row.key for row in self.ordered_rows]
+
+
+def _sort_key(cell: Any) -> Any:
+    return cell.sort_key if isinstance(cell, _Cell) else str(cell)

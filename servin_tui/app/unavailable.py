@@ -1,0 +1,65 @@
+"""Panels for what the core does not offer yet: pods, volumes, networks,
+the VM.
+
+Each says plainly what is missing, so that a user is not left wondering
+whether the list is empty or the feature absent. They are replaced by real
+panels as the core grows.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+__all__ = ["UNAVAILABLE", "UnavailablePanel"]
+
+UNAVAILABLE = {
+    "pods": (
+        "Pods",
+        "Pods are not available in this version of Servin: the core has no pod "
+        "sandboxes yet (they arrive with the CRI).",
+    ),
+    "volumes": (
+        "Volumes",
+        "Volumes are not available in this version of Servin: the core cannot "
+        "create or list named volumes yet.",
+    ),
+    "networks": (
+        "Networks",
+        "Networks are not available in this version of Servin: containers get "
+        "a loopback-only network namespace; CNI networks come later.",
+    ),
+    "vm": (
+        "VM",
+        "The VM is not available on this host with this version of Servin: "
+        "the core runs containers natively here and cannot start a Servin VM "
+        "yet.",
+    ),
+}
+"""Panel ID: its title, and what it says."""
+
+
+class UnavailablePanel(Vertical):
+    """A panel whose feature the core does not have yet."""
+
+    DEFAULT_CSS = """
+    UnavailablePanel {
+        padding: 1 2;
+    }
+    UnavailablePanel > .title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    UnavailablePanel > .why {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, *, id: str) -> None:
+        super().__init__(id=id)
+        self.feature, self.why = UNAVAILABLE[id]
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.feature}: not available yet", classes="title")
+        yield Static(self.why, classes="why")
