@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LEVEL",
         help=f"log to stderr from this level on: {', '.join(_LOG_LEVELS)}",
     )
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="with no command: the application's theme (dark, light, high-contrast)",
+    )
     parser.add_argument("--version", action="version", version=_version())
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -125,10 +130,11 @@ def run(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:
-        # TODO: start the Textual application here; it is not written yet,
-        # and until it is, a bare ``servin-tui`` explains itself.
-        parser.print_help()
-        return 0
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            # The application needs a terminal; a script gets the usage.
+            parser.print_help()
+            return 0
+        return _run_app(args)
 
     # Imported after parsing: --help and usage errors need none of this.
     import asyncio
@@ -160,6 +166,18 @@ def run(argv: Sequence[str]) -> int:
     finally:
         if session is not None:
             session.close()
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    """No command: the Textual application on the local core."""
+    from servin_core.errors import ServinError
+    from servin_tui.app.launch import run_app
+
+    try:
+        return run_app(_load_config(args), theme=args.theme, log_level=args.log_level)
+    except (ServinError, OSError) as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
 
 
 def _load_config(args: argparse.Namespace) -> Config:
