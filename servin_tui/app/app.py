@@ -18,7 +18,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from servin_core.errors import InvalidArgument, ServinError
 from servin_tui.app.backend import Backend
@@ -28,6 +28,7 @@ from servin_tui.app.help import HelpScreen, HelpSection
 from servin_tui.app.images import ImagesPanel
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Clock
+from servin_tui.app.table import LiveTable
 from servin_tui.app.themes import (
     DEFAULT_THEME,
     find_themes,
@@ -162,6 +163,8 @@ class ServinApp(App[None]):
         active = self.query_one(TabbedContent).active.removeprefix("tab-")
         if active in _LISTS:
             self.panel(active).focus_table()
+        else:
+            self.query_one(f"#{active}", UnavailablePanel).focus()
 
     # Following the core
 
@@ -195,6 +198,7 @@ class ServinApp(App[None]):
         moving: list[tuple[str, str]] = []
         everywhere: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
+        own_keys = LiveTable.BINDINGS
         for active in self.active_bindings.values():
             binding = active.binding
             entry = (self.get_key_display(binding), binding.description)
@@ -203,7 +207,7 @@ class ServinApp(App[None]):
             seen.add(entry)
             if active.node is self or isinstance(active.node, Screen):
                 everywhere.append(entry)
-            elif binding in DataTable.BINDINGS:
+            elif isinstance(active.node, LiveTable) and binding not in own_keys:
                 moving.append(entry)
             else:
                 here.append(entry)

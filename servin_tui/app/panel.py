@@ -93,6 +93,8 @@ class Panel(Vertical):
         super().__init__(id=id)
         self.backend = backend
         self.clock = clock
+        self.detail_key: str | None = None
+        """The row whose details the pane shows now."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter…", classes="filter")
@@ -168,6 +170,7 @@ class Panel(Vertical):
             return
         text = await self.guarded(self.detail(row), "inspect")
         text_widget.update(text if text is not None else "")
+        self.detail_key = row.key
 
     # Filter
 

@@ -41,7 +41,13 @@ UNAVAILABLE = {
 
 
 class UnavailablePanel(Vertical):
-    """A panel whose feature the core does not have yet."""
+    """A panel whose feature the core does not have yet.
+
+    It takes the focus when shown: a table left focused in a hidden tab
+    would pull its tab back to the front.
+    """
+
+    can_focus = True
 
     DEFAULT_CSS = """
     UnavailablePanel {
