@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
-from servin_core.events import Event
+from servin_core.containers.model import Container
 from servin_tui.app.backend import ContainerAction
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Row, container_row
@@ -66,23 +66,19 @@ class ContainersPanel(Panel):
             "but cannot run them yet."
         )
 
-    async def rows(self) -> list[Row]:
-        now = self.clock()
-        return [container_row(c, now) for c in await self.backend.list_containers()]
+    EVENT_TYPE = "container"
 
-    async def on_core_events(self, events: Sequence[Event]) -> None:
-        changed = {e.actor_id for e in events if e.type == "container"}
-        for container_id in changed:
-            got = await self.guarded(
-                self.backend.get_container(container_id), "refresh"
-            )
-            rows = [container_row(got, self.clock())] if got is not None else []
-            self.table.replace_owner(container_id, rows)
-        if changed:
-            self.rows_changed()
+    async def fetch_all(self) -> Sequence[Container]:
+        return await self.backend.list_containers()
+
+    async def fetch_one(self, owner: str) -> Container | None:
+        return await self.backend.get_container(owner)
+
+    def rows_of(self, obj: Container, now: float) -> list[Row]:
+        return [container_row(obj, now)]
 
     async def detail(self, row: Row) -> Text | str:
-        container = await self.backend.get_container(row.owner)
+        container = self.objects.get(row.owner)
         if container is None:
             return ""
         config = container.config

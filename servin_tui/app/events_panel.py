@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual import work
 
 from servin_core.events import Event
 from servin_tui.app.panel import Panel
@@ -35,10 +36,16 @@ class EventsPanel(Panel):
     COMMANDS = (("Events: filter", "Show only events matching a text", "filter"),)
     EMPTY = "No events yet: they appear here as images and containers change."
 
-    async def rows(self) -> list[Row]:
-        latest = await self.backend.last_event()
-        events = await self.backend.events_since(max(0, latest - _SHOWN))
-        return [event_row(e) for e in events]
+    @work(exclusive=True, group="reload")
+    async def reload(self) -> None:
+        async def newest() -> list[Event]:
+            latest = await self.backend.last_event()
+            return await self.backend.events_since(max(0, latest - _SHOWN))
+
+        events = await self.guarded(newest(), "list")
+        if events is not None:
+            self.table.replace_all(event_row(e) for e in events)
+            self.rows_changed()
 
     async def on_core_events(self, events: Sequence[Event]) -> None:
         model = self.table.model

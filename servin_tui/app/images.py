@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
-from servin_core.events import Event
+from servin_core.images.store import Image
 from servin_tui.app.dialogs import PromptDialog
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Row, image_rows
@@ -57,20 +57,16 @@ class ImagesPanel(Panel):
     )
     EMPTY = "No images. Press p to pull one."
 
-    async def rows(self) -> list[Row]:
-        now = self.clock()
-        images = await self.backend.list_images()
-        return [row for image in images for row in image_rows(image, now)]
+    EVENT_TYPE = "image"
 
-    async def on_core_events(self, events: Sequence[Event]) -> None:
-        # Only the images named by the events are read again.
-        changed = {e.actor_id for e in events if e.type == "image"}
-        for image_id in changed:
-            image = await self.guarded(self.backend.get_image(image_id), "refresh")
-            rows = image_rows(image, self.clock()) if image is not None else []
-            self.table.replace_owner(image_id, rows)
-        if changed:
-            self.rows_changed()
+    async def fetch_all(self) -> Sequence[Image]:
+        return await self.backend.list_images()
+
+    async def fetch_one(self, owner: str) -> Image | None:
+        return await self.backend.get_image(owner)
+
+    def rows_of(self, obj: Image, now: float) -> list[Row]:
+        return image_rows(obj, now)
 
     async def detail(self, row: Row) -> Text | str:
         data = await self.backend.inspect_image(row.owner)

@@ -1,15 +1,16 @@
 """What every list panel shares: a live table, a filter, a detail pane.
 
-A panel loads its rows once, then changes them as the core's events arrive
-(:meth:`Panel.on_core_events`). Work on the core runs in Textual workers;
-a :class:`~servin_core.errors.ServinError` becomes a notification naming
-the object and the reason, and the panel carries on.
+A panel reads its objects once, then reads again only those the core's
+events name (:meth:`Panel.on_core_events`) and redraws their rows. Work on
+the core runs in Textual workers; a :class:`~servin_core.errors.ServinError`
+becomes a notification naming the object and the reason, and the panel
+carries on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -25,12 +26,11 @@ from servin_tui.app.backend import Backend
 from servin_tui.app.rows import Clock, Row
 from servin_tui.app.table import LiveTable
 
-if TYPE_CHECKING:
-    from servin_tui.app.app import ServinApp
-
 __all__ = ["Panel", "PanelCommand"]
 
 T = TypeVar("T")
+
+_AGE_SECONDS = 30.0
 
 PanelCommand = tuple[str, str, str]
 """A palette entry: title, help text, the panel's action name."""
@@ -85,6 +85,7 @@ class Panel(Vertical):
     SORT: ClassVar[tuple[str | None, bool]] = (None, False)
     COMMANDS: ClassVar[Sequence[PanelCommand]] = ()
     EMPTY: ClassVar[str] = "Nothing here yet."
+    EVENT_TYPE: ClassVar[str] = ""
 
     show_detail: reactive[bool] = reactive(True)
     """Whether the detail pane of the selected object is shown."""
@@ -95,6 +96,8 @@ class Panel(Vertical):
         self.clock = clock
         self.detail_key: str | None = None
         """The row whose details the pane shows now."""
+        self.objects: dict[str, Any] = {}
+        """The objects shown, by full ID, as last read."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter…", classes="filter")
@@ -108,37 +111,68 @@ class Panel(Vertical):
     def table(self) -> LiveTable:
         return self.query_one(LiveTable)
 
-    @property
-    def servin_app(self) -> ServinApp:
-        from servin_tui.app.app import ServinApp
-
-        assert isinstance(self.app, ServinApp)
-        return self.app
-
     def on_mount(self) -> None:
-        self.reload()
+        # Ages ("2 minutes ago") move on without any event: redraw them
+        # from the objects already read, now and then.
+        self.set_interval(_AGE_SECONDS, self.refresh_ages)
 
     def empty_text(self) -> str:
         """What the panel says when it has no rows."""
         return self.EMPTY
 
-    # Loading and events
+    # What a panel of objects reads (subclasses fill these in)
 
-    async def rows(self) -> list[Row]:
-        """Every row of the panel, read from the backend."""
+    async def fetch_all(self) -> Sequence[Any]:
+        """Every object of the panel, from the backend."""
         return []
 
-    async def on_core_events(self, events: Sequence[Event]) -> None:
-        """Change the rows that ``events`` touched (the default reloads)."""
-        del events
-        self.reload()
+    async def fetch_one(self, owner: str) -> Any:
+        """The object with full ID ``owner``, or None once it is gone."""
+        return None
+
+    def rows_of(self, obj: Any, now: float) -> list[Row]:
+        """The rows that show ``obj`` (an image has one per name)."""
+        return []
+
+    def touched(self, events: Sequence[Event]) -> set[str]:
+        """IDs of this panel's objects that ``events`` changed."""
+        return {e.actor_id for e in events if e.type == self.EVENT_TYPE}
+
+    # Loading and events
 
     @work(exclusive=True, group="reload")
     async def reload(self) -> None:
-        rows = await self.guarded(self.rows(), "list")
-        if rows is not None:
-            self.table.replace_all(rows)
+        """Read every object again (at start, and after losing the events)."""
+        objects = await self.guarded(self.fetch_all(), "list")
+        if objects is None:
+            return
+        self.objects = {obj.id: obj for obj in objects}
+        now = self.clock()
+        self.table.replace_all(r for obj in objects for r in self.rows_of(obj, now))
+        self.rows_changed()
+
+    async def on_core_events(self, events: Sequence[Event]) -> None:
+        """Read again only the objects ``events`` name, and redraw their rows."""
+        changed = self.touched(events)
+        for owner in changed:
+            try:
+                obj = await self.fetch_one(owner)
+            except (ServinError, OSError) as e:
+                self.app.notify(str(e), title="refresh failed", severity="error")
+                continue
+            if obj is None:
+                self.objects.pop(owner, None)
+                self.table.replace_owner(owner, [])
+            else:
+                self.objects[owner] = obj
+                self.table.replace_owner(owner, self.rows_of(obj, self.clock()))
+        if changed:
             self.rows_changed()
+
+    def refresh_ages(self) -> None:
+        now = self.clock()
+        rows = [r for obj in self.objects.values() for r in self.rows_of(obj, now)]
+        self.table.apply(rows, [])
 
     def rows_changed(self) -> None:
         self.set_class(not self.table.model, "-empty")
