@@ -65,6 +65,17 @@ class Core:
         stale = self.leases.release_stale()
         if stale:
             self._collect(stale)
+        # Imported here: the lifecycle's modules are not needed by commands
+        # that have no container.
+        if (
+            self.db.query_one("SELECT 1 FROM containers LIMIT 1")
+            or (self.config.data_dir / "containers").exists()
+        ):
+            from servin_core.containers.reconcile import reconcile_all
+            from servin_core.containers.remove import remove_orphans
+
+            reconcile_all(self)
+            remove_orphans(self)
 
     def _collect(self, resources: list[tuple[str, str]]) -> None:
         # Imported here: garbage collection needs the image store's queries,

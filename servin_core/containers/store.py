@@ -130,8 +130,16 @@ class ContainerStore:
         rows = self._db.query("SELECT * FROM containers ORDER BY created DESC")
         return [_from_row(row) for row in rows]
 
-    def update(self, container_id: str, **fields: Any) -> Container:
-        """Change state fields of a container (names as in Container)."""
+    def update(
+        self,
+        container_id: str,
+        *,
+        event: str | None = None,
+        event_attributes: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> Container:
+        """Change state fields of a container (names as in Container), and
+        record ``event`` (``start``, ``die``...) in the same transaction."""
         unknown = set(fields) - _MUTABLE
         if unknown:
             raise ValueError(f"not mutable container fields: {sorted(unknown)}")
@@ -145,6 +153,10 @@ class ContainerStore:
             )
             if cursor.rowcount == 0:
                 raise NotFound("container", container_id, "No such container")
+            if event is not None:
+                self._events.record(
+                    conn, "container", event, container_id, **(event_attributes or {})
+                )
         return self.get(container_id)
 
     def rename(self, container: Container, new_name: str) -> None:

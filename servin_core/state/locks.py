@@ -14,17 +14,37 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["object_lock"]
+__all__ = ["object_lock", "try_object_lock"]
 
 
 @contextmanager
 def object_lock(run_dir: Path, kind: str, ident: str) -> Iterator[None]:
     """Hold the lock on ``kind`` ``ident`` for the duration of the block."""
-    directory = run_dir / "locks"
-    directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / f"{kind}-{ident}", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = _open(run_dir, kind, ident)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+@contextmanager
+def try_object_lock(run_dir: Path, kind: str, ident: str) -> Iterator[bool]:
+    """Take the lock if it is free; yields whether it was taken. For readers
+    that would rather skip an object another process is changing than wait."""
+    fd = _open(run_dir, kind, ident)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(fd)
+
+
+def _open(run_dir: Path, kind: str, ident: str) -> int:
+    directory = run_dir / "locks"
+    directory.mkdir(parents=True, exist_ok=True)
+    return os.open(directory / f"{kind}-{ident}", os.O_RDWR | os.O_CREAT, 0o600)

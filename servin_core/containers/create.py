@@ -1,0 +1,88 @@
+"""Creating a container: a row and its directories, nothing running yet.
+
+Everything that can be refused is refused before anything is made: the
+image must exist, the command must be known, limits and capabilities must
+be valid, the name free. The row is written first, then the directories;
+if making them fails, the row goes again. The new container's lock is held
+throughout, so that no other process takes its directories for orphans.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import time
+from typing import TYPE_CHECKING
+
+from servin_core import log
+from servin_core.containers.model import Container, ContainerConfig, State
+from servin_core.containers.paths import ContainerPaths
+from servin_core.containers.runtime import select_runtime
+from servin_core.containers.spec import check_config, command_of
+from servin_core.containers.store import check_name, new_container_id
+from servin_core.errors import InvalidArgument
+from servin_core.images.inspect import config_of
+from servin_core.state.locks import object_lock
+
+if TYPE_CHECKING:
+    from servin_core.core import Core
+
+__all__ = ["create_sync", "generate_name"]
+
+_ADJECTIVES = (
+    "brave", "calm", "eager", "fervent", "gentle", "happy", "jolly", "keen",
+    "lucid", "merry", "nifty", "proud", "quirky", "sharp", "tender", "vivid",
+)  # fmt: skip
+_NOUNS = (
+    "archimedes", "babbage", "curie", "darwin", "euler", "feynman", "gauss",
+    "hopper", "kepler", "lovelace", "noether", "pascal", "ritchie", "turing",
+)  # fmt: skip
+
+
+def generate_name(core: Core) -> str:
+    """docker-style ``adjective_scientist``, with a suffix if it is taken."""
+    while True:
+        name = f"{secrets.choice(_ADJECTIVES)}_{secrets.choice(_NOUNS)}"
+        if core.db.query_one("SELECT 1 FROM containers WHERE name = ?", (name,)):
+            name += f"_{secrets.token_hex(2)}"
+        if not core.db.query_one("SELECT 1 FROM containers WHERE name = ?", (name,)):
+            return name
+
+
+def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Container:
+    name = check_name(name) if name else generate_name(core)
+    image = core.images.resolve(config.image)
+    if not command_of(config, config_of(core, image).get("config") or {}):
+        raise InvalidArgument("container", name, "no command specified")
+    check_config(config, name)
+    runtime = select_runtime(core.config, config.runtime)
+
+    container = Container(
+        id=new_container_id(),
+        name=name,
+        image_id=image.id,
+        image_name=config.image,
+        created=time.time(),
+        config=config,
+        lowers=tuple(layer.chain_id for layer in reversed(image.layers)),
+        runtime=runtime.name,
+        state=State.CREATED,
+    )
+    paths = ContainerPaths.of(core.config, container.id)
+    with object_lock(core.config.run_dir, "container", container.id):
+        with core.db.write() as conn:
+            core.containers.add(conn, container)
+        try:
+            paths.data.mkdir(parents=True, mode=0o700)
+            paths.upper.mkdir()
+            paths.work.mkdir()
+            paths.rootfs.mkdir()
+        except BaseException:
+            shutil.rmtree(paths.data, ignore_errors=True)
+            with core.db.write() as conn:
+                core.containers.delete(conn, container)
+            raise
+    log.for_object(log.containers, "container", container.id).info(
+        "created %s from %s", name, image.id
+    )
+    return container

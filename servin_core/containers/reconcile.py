@@ -1,0 +1,160 @@
+"""Bringing a container's row in line with what conmon and the kernel say.
+
+No daemon watches containers, so a row can be behind: the process exited
+while no Servin process looked, conmon died, or the Servin process that was
+starting the container was killed between mounting its root and recording
+it as running. Each case leaves a trace that any later process can read:
+
+- an exit file from conmon: the run is over; record its status and OOM mark;
+- a run directory of a container that is not running: a start was cut
+  short; kill what it made (runtime container, cgroups), unmount, forget it;
+- a dead conmon without an exit file: the monitor died; the container is
+  killed and marked exited.
+
+Changing a row takes the container's lock. Readers that find the lock held
+skip the container: the holder is changing it and will leave it consistent.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import TYPE_CHECKING
+
+from servin_core import log
+from servin_core.containers.cgroups import remove_cgroups
+from servin_core.containers.conmon import process_alive
+from servin_core.containers.model import Container, State
+from servin_core.containers.paths import ContainerPaths
+from servin_core.containers.rootfs import unmount_rootfs
+from servin_core.containers.runtime import runtime_of
+from servin_core.state.locks import try_object_lock
+
+if TYPE_CHECKING:
+    from servin_core.core import Core
+
+__all__ = [
+    "collect_exit",
+    "reconcile_all",
+    "reconcile_locked",
+    "refresh",
+    "release_resources",
+]
+
+_CONMON_GONE_STATUS = 255
+
+
+def _conmon_pid(paths: ContainerPaths, container: Container) -> int:
+    if container.conmon_pid:
+        return container.conmon_pid
+    try:
+        return int(paths.conmon_pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+def needs_reconcile(core: Core, container: Container) -> bool:
+    """Whether the row may be behind (cheap: a few stat calls)."""
+    paths = ContainerPaths.of(core.config, container.id)
+    if container.state in (State.RUNNING, State.PAUSED):
+        return paths.exit_file.exists() or not process_alive(
+            _conmon_pid(paths, container)
+        )
+    return paths.run.exists()
+
+
+def refresh(core: Core, container: Container) -> Container:
+    """``container`` as it is now; see the module's docstring."""
+    if not needs_reconcile(core, container):
+        return container
+    with try_object_lock(core.config.run_dir, "container", container.id) as locked:
+        if not locked:
+            return container
+        try:
+            current = core.containers.get(container.id)
+        except Exception:
+            return container
+        return reconcile_locked(core, current)
+
+
+def reconcile_all(core: Core) -> None:
+    """Reconcile every container whose row may be behind; run when a Core
+    opens, so the next command after a crash finds nothing stale."""
+    for container in core.containers.list():
+        if needs_reconcile(core, container):
+            refresh(core, container)
+
+
+def reconcile_locked(core: Core, container: Container) -> Container:
+    """Reconcile ``container``, whose lock the caller holds."""
+    if not needs_reconcile(core, container):
+        return container
+    paths = ContainerPaths.of(core.config, container.id)
+    if container.state in (State.RUNNING, State.PAUSED):
+        return collect_exit(core, container)
+    logger = log.for_object(log.containers, "container", container.id)
+    logger.info("cleaning up after an interrupted start")
+    release_resources(core, container)
+    shutil.rmtree(paths.run, ignore_errors=True)
+    return core.containers.get(container.id)
+
+
+def release_resources(core: Core, container: Container) -> None:
+    """Kill and delete the runtime's container, wait for conmon, remove the
+    cgroups and unmount the root: everything a run holds, in reverse order
+    of making it. Safe to call on a container that holds none of it."""
+    paths = ContainerPaths.of(core.config, container.id)
+    runtime_of(core.config, container).delete_sync(container.id)
+
+    # conmon is not waited for: once the container is dead it writes the
+    # exit file and runs the exit command, which waits for the lock that our
+    # caller holds, finds the run recorded and leaves.
+    stuck = remove_cgroups(container.id)
+    if stuck:
+        log.for_object(log.containers, "container", container.id).warning(
+            "cgroups not removed: %s", ", ".join(map(str, stuck))
+        )
+    unmount_rootfs(paths)
+
+
+def _exit_status(paths: ContainerPaths) -> tuple[int | None, float]:
+    try:
+        text = paths.exit_file.read_text().strip()
+        finished = paths.exit_file.stat().st_mtime
+    except OSError:
+        return None, time.time()
+    try:
+        return int(text), finished
+    except ValueError:
+        return None, finished
+
+
+def collect_exit(core: Core, container: Container) -> Container:
+    """Record the end of the current run: exit status (docker's 128+signal
+    for a killed process, as conmon writes it), OOM kill, finish time; then
+    release what the run held. The caller holds the lock."""
+    paths = ContainerPaths.of(core.config, container.id)
+    logger = log.for_object(log.containers, "container", container.id)
+    status, finished = _exit_status(paths)
+    error = ""
+    if status is None:
+        status = _CONMON_GONE_STATUS
+        error = "conmon exited without recording the container's exit status"
+        logger.warning("%s", error)
+    oom = paths.oom_file.exists()
+
+    release_resources(core, container)
+    shutil.rmtree(paths.run, ignore_errors=True)
+    logger.debug("exited with status %d%s", status, " (OOM killed)" if oom else "")
+    return core.containers.update(
+        container.id,
+        state=State.EXITED,
+        exit_code=status,
+        oom_killed=oom,
+        finished_at=finished,
+        pid=0,
+        conmon_pid=0,
+        error=error,
+        event="die",
+        event_attributes={"name": container.name, "exitCode": str(status)},
+    )

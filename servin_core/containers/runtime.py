@@ -1,0 +1,190 @@
+"""The OCI runtime (crun or runc): which one, and its command line.
+
+Servin never reimplements the runtime; it runs its CLI. crun is the default,
+but it refuses some cgroup layouts (on a hybrid v1/v2 host it stops with
+"cgroups in hybrid mode not supported"). So each runtime is probed once per
+boot with a container that cannot start: a runtime that gets as far as
+looking for the executable can run containers here. The verdict is kept in
+the run directory, and a runtime that fails falls back to runc, logged once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from servin_core import log
+from servin_core.config import Config
+from servin_core.containers.model import Container
+from servin_core.errors import Unavailable
+
+__all__ = ["Runtime", "RuntimeError_", "runtime_of", "select_runtime"]
+
+_FALLBACK = "runc"
+_verdicts: dict[str, str] = {}
+"""Runtime name -> "" when usable, else why not (this process's cache)."""
+
+
+class RuntimeError_(Unavailable):
+    """The runtime's command failed; ``output`` is what it said."""
+
+    def __init__(self, ident: str, reason: str, output: str) -> None:
+        super().__init__("container", ident, reason)
+        self.output = output
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    path: str
+    root: Path
+    """The runtime's own state directory (``--root``)."""
+
+    def argv(self, *args: str) -> list[str]:
+        return [self.path, "--root", str(self.root), *args]
+
+    async def run(self, ident: str, *args: str) -> str:
+        """Run ``runtime ARGS`` for container ``ident``; its stdout."""
+        process = await asyncio.create_subprocess_exec(
+            *self.argv(*args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        if process.returncode != 0:
+            raise _failure(self, ident, args, err)
+        return out.decode(errors="replace")
+
+    def run_sync(self, ident: str, *args: str) -> str:
+        done = subprocess.run(
+            self.argv(*args), stdin=subprocess.DEVNULL, capture_output=True
+        )
+        if done.returncode != 0:
+            raise _failure(self, ident, args, done.stderr)
+        return done.stdout.decode(errors="replace")
+
+    def state(self, ident: str) -> dict[str, Any] | None:
+        """The runtime's view of the container, or None if it knows none."""
+        if not (self.root / ident).exists():
+            return None
+        try:
+            state: dict[str, Any] = json.loads(self.run_sync(ident, "state", ident))
+        except (RuntimeError_, ValueError):
+            return None
+        return state
+
+    def delete_sync(self, ident: str) -> None:
+        """Kill and forget the container, whatever its state; no error if
+        the runtime does not know it."""
+        if not (self.root / ident).exists():
+            return
+        try:
+            self.run_sync(ident, "delete", "--force", ident)
+        except RuntimeError_ as e:
+            if (self.root / ident).exists():
+                raise
+            log.for_object(log.containers, "container", ident).debug("%s", e)
+
+
+def _failure(
+    runtime: Runtime, ident: str, args: tuple[str, ...], stderr: bytes
+) -> RuntimeError_:
+    output = stderr.decode(errors="replace").strip()
+    return RuntimeError_(ident, f"{runtime.name} {args[0]} failed: {output}", output)
+
+
+def runtime_of(config: Config, container: Container) -> Runtime:
+    """The runtime ``container`` was created with (no probe: it ran before)."""
+    path = shutil.which(container.runtime) or container.runtime
+    root = config.run_dir / "runtime" / container.runtime
+    return Runtime(container.runtime, path, root)
+
+
+def select_runtime(config: Config, requested: str | None) -> Runtime:
+    """The runtime for a container that asked for ``requested`` (or the
+    configured default); runc when the choice cannot run containers here."""
+    name = requested or config.default_runtime
+    if name not in ("crun", "runc"):
+        raise Unavailable("runtime", name, "unknown OCI runtime (crun or runc)")
+    if name != _FALLBACK:
+        why = _verdict(config, name)
+        if why:
+            name = _FALLBACK
+    path = shutil.which(name)
+    if path is None:
+        raise Unavailable("runtime", name, "not installed")
+    return Runtime(name, path, config.run_dir / "runtime" / name)
+
+
+def _verdict(config: Config, name: str) -> str:
+    """Why ``name`` cannot run containers here ("" if it can), once per boot."""
+    if name in _verdicts:
+        return _verdicts[name]
+    record = config.run_dir / "runtime" / f"{name}.probe"
+    try:
+        why = record.read_text()
+    except FileNotFoundError:
+        why = _probe(config, name)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        temp = record.with_suffix(f".{os.getpid()}")
+        temp.write_text(why)
+        os.replace(temp, record)
+        if why:
+            log.runtime.warning(
+                "%s cannot run containers here (%s): using runc", name, why
+            )
+    _verdicts[name] = why
+    return why
+
+
+def _probe(config: Config, name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        return "not installed"
+    bundle = config.run_dir / "runtime" / f"probe-{os.getpid()}"
+    (bundle / "rootfs").mkdir(parents=True, exist_ok=True)
+    ident = f"servin-probe-{os.getpid()}"
+    spec = {
+        "ociVersion": "1.0.2",
+        "process": {
+            "args": ["/servin-probe"],
+            "cwd": "/",
+            "user": {"uid": 0, "gid": 0},
+        },
+        "root": {"path": "rootfs"},
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+        "linux": {
+            "namespaces": [{"type": "mount"}, {"type": "pid"}],
+            "cgroupsPath": f"/servin/{ident}",
+        },
+    }
+    (bundle / "config.json").write_text(json.dumps(spec))
+    root = bundle / "state"
+    try:
+        done = subprocess.run(
+            [path, "--root", str(root), "run", "--bundle", str(bundle), ident],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+        )
+        output = (done.stdout + done.stderr).decode(errors="replace")
+    finally:
+        subprocess.run(
+            [path, "--root", str(root), "delete", "--force", ident],
+            capture_output=True,
+        )
+        shutil.rmtree(bundle, ignore_errors=True)
+    # Getting as far as the missing executable means everything before it
+    # (namespaces, cgroups, the root) works.
+    if "servin-probe" in output and (
+        "no such file" in output.lower() or "not found" in output.lower()
+    ):
+        return ""
+    return " ".join(output.split())[:300] or f"exit status {done.returncode}"

@@ -1,0 +1,220 @@
+"""The OCI runtime spec (config.json) of a container, as docker would write it.
+
+What runs (entrypoint and cmd merged as docker merges them), as whom (from
+the image's own /etc/passwd and /etc/group), where (working directory,
+hostname, the generated /etc files), in which namespaces and cgroup, with
+docker's default mounts. Confinement and limits are the security module's:
+:func:`apply_security` and :func:`apply_resources` add them last.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from servin_core.containers.etcfiles import write_etc_files
+from servin_core.containers.model import Container, ContainerConfig
+from servin_core.containers.paths import ContainerPaths, cgroup_path
+from servin_core.containers.resources import apply_resources
+from servin_core.containers.security import apply_security
+from servin_core.containers.users import resolve_user
+from servin_core.errors import InvalidArgument
+
+__all__ = [
+    "DEFAULT_PATH",
+    "INIT_PATH",
+    "build_spec",
+    "check_config",
+    "command_of",
+    "environment_of",
+]
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_SHM_SIZE = 64 * 1024 * 1024
+INIT_PATH = "/sbin/servin-init"
+_INITS = ("catatonit", "tini")
+
+
+def command_of(config: ContainerConfig, image: dict[str, Any]) -> list[str]:
+    """docker's rule: an entrypoint given at create replaces the image's and
+    drops its cmd; a cmd given replaces the image's cmd only."""
+    if config.entrypoint is not None:
+        entrypoint = [arg for arg in config.entrypoint if arg != ""]
+        cmd = config.cmd or []
+    else:
+        entrypoint = list(image.get("Entrypoint") or [])
+        cmd = config.cmd if config.cmd is not None else list(image.get("Cmd") or [])
+    return entrypoint + cmd
+
+
+def environment_of(
+    config: ContainerConfig, image: dict[str, Any], hostname: str, home: str
+) -> list[str]:
+    """The image's variables, then the container's (which win), with PATH,
+    HOSTNAME, HOME and (with a tty) TERM when nothing set them."""
+    merged: dict[str, str] = {"HOSTNAME": hostname}
+    for item in [*(image.get("Env") or []), *config.env]:
+        key, _, value = item.partition("=")
+        merged[key] = value
+    merged.setdefault("PATH", DEFAULT_PATH)
+    merged.setdefault("HOME", home)
+    if config.tty:
+        merged.setdefault("TERM", "xterm")
+    return [f"{key}={value}" for key, value in merged.items()]
+
+
+def check_config(config: ContainerConfig, container: str) -> None:
+    """Refuse at create what would only fail at start: limits, capabilities,
+    sysctls and mounts the security and resource rules reject."""
+    scratch: dict[str, Any] = {"linux": {"namespaces": _namespaces()}}
+    apply_security(scratch, config)
+    apply_resources(scratch, config)
+    for mount in config.mounts:
+        if mount.type == "bind" and not os.path.exists(mount.source):
+            raise InvalidArgument(
+                "container", container, f"bind source {mount.source} does not exist"
+            )
+        if mount.type == "volume":
+            # TODO: named volumes come with the volumes issue (P4).
+            raise InvalidArgument("container", container, "volumes are not supported")
+        if not mount.target.startswith("/"):
+            raise InvalidArgument(
+                "container", container, f"mount target {mount.target} is not absolute"
+            )
+
+
+def _namespaces() -> list[dict[str, str]]:
+    # TODO: the network namespace has only loopback until networks (P3).
+    return [{"type": kind} for kind in ("pid", "ipc", "uts", "mount", "network")]
+
+
+def _default_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
+    shm = config.resources.shm_size or DEFAULT_SHM_SIZE
+    cgroup_mode = "rw" if config.privileged else "ro"
+    return [
+        {"destination": "/proc", "type": "proc", "source": "proc",
+         "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                     "mode=0620", "gid=5"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+         "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+         "options": ["nosuid", "noexec", "nodev", "relatime", cgroup_mode]},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+         "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+         "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm}"]},
+    ]  # fmt: skip
+
+
+def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
+    mounts = []
+    for mount in config.mounts:
+        options = list(mount.options)
+        if mount.type == "bind":
+            options += ["rbind", "rprivate"]
+            source = mount.source
+        else:
+            options += ["nosuid", "nodev"]
+            source = "tmpfs"
+        if mount.read_only:
+            options.append("ro")
+        mounts.append(
+            {
+                "destination": mount.target,
+                "type": "bind" if mount.type == "bind" else "tmpfs",
+                "source": source,
+                "options": options,
+            }
+        )
+    return mounts
+
+
+def _init_binary() -> str:
+    for name in _INITS:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise InvalidArgument("init", "", "neither catatonit nor tini is installed")
+
+
+def _workdir(rootfs: Path, workdir: str, container: str) -> str:
+    """The working directory, made if the image lacks it (as docker makes
+    it), refusing one whose path leads out of the root through a symlink."""
+    if not workdir.startswith("/"):
+        raise InvalidArgument(
+            "container", container, f"working directory {workdir} is not absolute"
+        )
+    target = rootfs / workdir.lstrip("/")
+    real_root = os.path.realpath(rootfs)
+    if os.path.commonpath([os.path.realpath(target), real_root]) != real_root:
+        raise InvalidArgument(
+            "container", container, f"working directory {workdir} leaves the root"
+        )
+    if not os.path.isdir(target):
+        os.makedirs(target, mode=0o755, exist_ok=True)
+    return workdir
+
+
+def build_spec(
+    container: Container, image: dict[str, Any], paths: ContainerPaths
+) -> dict[str, Any]:
+    """The spec of ``container`` whose root is mounted at ``paths.rootfs``;
+    ``image`` is the image's runtime config (the ``config`` of its blob)."""
+    config = container.config
+    name = container.name
+
+    args = command_of(config, image)
+    if not args:
+        raise InvalidArgument("container", name, "no command specified")
+    user = resolve_user(paths.rootfs, config.user or image.get("User") or "", name)
+    hostname = config.hostname or container.id[:12]
+    workdir = _workdir(
+        paths.rootfs, config.workdir or image.get("WorkingDir") or "/", name
+    )
+
+    mounts = _default_mounts(config)
+    etc = write_etc_files(paths.data, hostname)
+    mounts += [
+        {"destination": target, "type": "bind", "source": str(source),
+         "options": ["rbind", "rprivate"]}
+        for target, source in etc.items()
+    ]  # fmt: skip
+    if config.init:
+        mounts.append(
+            {"destination": INIT_PATH, "type": "bind", "source": _init_binary(),
+             "options": ["rbind", "ro", "rprivate"]}
+        )  # fmt: skip
+        args = [INIT_PATH, "--", *args]
+    mounts += _user_mounts(config)
+
+    spec: dict[str, Any] = {
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": config.tty,
+            "user": {
+                "uid": user.uid,
+                "gid": user.gid,
+                "additionalGids": user.additional_gids,
+            },
+            "args": args,
+            "env": environment_of(config, image, hostname, user.home),
+            "cwd": workdir,
+        },
+        "root": {"path": str(paths.rootfs), "readonly": config.read_only},
+        "hostname": hostname,
+        "mounts": mounts,
+        "linux": {
+            "namespaces": _namespaces(),
+            "cgroupsPath": cgroup_path(container.id),
+            "resources": {},
+        },
+    }
+    apply_security(spec, config)
+    apply_resources(spec, config)
+    return spec

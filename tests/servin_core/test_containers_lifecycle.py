@@ -1,0 +1,242 @@
+"""Real containers through conmon and runc on overlayfs: what they print,
+how they exit, who they run as, and how stop, kill, pause and rm behave."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from containers_kit import GONE, NO_LEAKS, gone, import_busybox, leaks, remove_all
+
+from servin_core.containers import lifecycle
+from servin_core.containers.cgroups import cgroup_dirs
+from servin_core.containers.logs import read_logs
+from servin_core.containers.model import ContainerConfig, State
+from servin_core.core import Core
+from servin_core.errors import Conflict
+
+IMAGE = "servin-test/busybox"
+
+
+@pytest.fixture
+async def box(core: Core, busybox_rootfs_tar: Path) -> AsyncIterator[Core]:
+    await import_busybox(core, busybox_rootfs_tar)
+    yield core
+    await remove_all(core)
+
+
+async def run(core: Core, *cmd: str, **config: object) -> tuple[str, int]:
+    """Create and start a container; its ID and exit status."""
+    container = await lifecycle.create(
+        core,
+        ContainerConfig(image=IMAGE, cmd=list(cmd), **config),  # type: ignore[arg-type]
+    )
+    await lifecycle.start(core, container.id)
+    return container.id, await lifecycle.wait(core, container.id)
+
+
+async def output(core: Core, container_id: str) -> dict[str, bytes]:
+    container = core.containers.get(container_id)
+    streams = {"stdout": b"", "stderr": b""}
+    async for line in read_logs(core, container):
+        streams[line.stream] += line.data
+    return streams
+
+
+async def test_output_streams_and_exit_status(box: Core) -> None:
+    ident, status = await run(box, "sh", "-c", "echo out; echo err >&2; exit 3")
+
+    assert status == 3
+    assert await output(box, ident) == {"stdout": b"out\n", "stderr": b"err\n"}
+    container = box.containers.get(ident)
+    assert container.state is State.EXITED
+    assert container.exit_code == 3
+    assert leaks(box, ident) == NO_LEAKS
+
+
+async def test_env_user_and_workdir(box: Core) -> None:
+    script = 'echo "$GREETING $HOME"; id; pwd'
+    ident, status = await run(
+        box, "sh", "-c", script, env=["GREETING=hello"], user="nobody",
+        workdir="/srv/app",
+    )  # fmt: skip
+
+    assert status == 0
+    lines = (await output(box, ident))["stdout"].decode().splitlines()
+    assert lines == [
+        "hello /nonexistent",
+        "uid=65534(nobody) gid=65534(nogroup)",
+        "/srv/app",
+    ]
+
+
+async def test_numeric_user_and_supplementary_groups(
+    core: Core, busybox_rootfs_tar: Path, tmp_path: Path
+) -> None:
+    layer = tmp_path / "groups.tar"
+    group = b"root:x:0:\nnogroup:x:65534:\nstaff:x:50:nobody\nwheel:x:10:nobody\n"
+    with tarfile.open(layer, "w") as tar:
+        info = tarfile.TarInfo("etc/group")
+        info.size, info.mode = len(group), 0o644
+        tar.addfile(info, io.BytesIO(group))
+    await import_busybox(core, busybox_rootfs_tar, layer)
+    try:
+        named, _ = await run(core, "id", user="nobody")
+        numeric, _ = await run(core, "id", user="1234:50")
+
+        assert (await output(core, named))["stdout"] == (
+            b"uid=65534(nobody) gid=65534(nogroup) groups=10(wheel),50(staff)\n"
+        )
+        assert (await output(core, numeric))["stdout"] == (b"uid=1234 gid=50(staff)\n")
+    finally:
+        await remove_all(core)
+
+
+async def test_image_env_and_docker_defaults(box: Core) -> None:
+    ident, _ = await run(
+        box, "sh", "-c", "echo $PATH; hostname; cat /etc/hostname", hostname="web"
+    )
+
+    assert (await output(box, ident))["stdout"] == (
+        b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nweb\nweb\n"
+    )
+
+
+async def test_stop_sends_the_stop_signal_then_sigkill(box: Core) -> None:
+    script = 'trap "echo got TERM" TERM; echo ready; while true; do sleep 0.1; done'
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sh", "-c", script])
+    )
+    await lifecycle.start(box, container.id)
+    await _wait_for_output(box, container.id, b"ready\n")
+
+    stopped = await lifecycle.stop(box, container.id, timeout=1)
+
+    assert stopped.state is State.EXITED
+    assert stopped.exit_code == 137
+    assert (await output(box, container.id))["stdout"] == b"ready\ngot TERM\n"
+    assert leaks(box, container.id) == NO_LEAKS
+
+
+async def test_stop_of_a_process_that_obeys_takes_its_status(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"], init=True)
+    )
+    await lifecycle.start(box, container.id)
+
+    stopped = await lifecycle.stop(box, container.id, timeout=30)
+
+    # catatonit passes SIGTERM on; sleep dies of it: 128 + 15.
+    assert stopped.exit_code == 143
+
+
+async def test_kill_with_a_signal(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"], init=True)
+    )
+    await lifecycle.start(box, container.id)
+
+    await lifecycle.kill(box, container.id, signal="SIGUSR1")
+    status = await lifecycle.wait(box, container.id)
+
+    assert status == 128 + 10
+    assert box.containers.get(container.id).stopped_by_user is False
+
+
+async def test_pause_freezes_and_unpause_thaws(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"])
+    )
+    await lifecycle.start(box, container.id)
+    freezer = next(p for p in cgroup_dirs(container.id) if "freezer" in str(p))
+
+    paused = await lifecycle.pause(box, container.id)
+    assert paused.state is State.PAUSED
+    assert (freezer / "freezer.state").read_text().strip() == "FROZEN"
+    with pytest.raises(Conflict, match="cannot pause a container that is paused"):
+        await lifecycle.pause(box, container.id)
+
+    resumed = await lifecycle.unpause(box, container.id)
+    assert resumed.state is State.RUNNING
+    assert (freezer / "freezer.state").read_text().strip() == "THAWED"
+
+
+async def test_a_paused_container_stops(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"])
+    )
+    await lifecycle.start(box, container.id)
+    await lifecycle.pause(box, container.id)
+
+    stopped = await lifecycle.stop(box, container.id, timeout=1)
+
+    assert stopped.state is State.EXITED
+    assert leaks(box, container.id) == NO_LEAKS
+
+
+async def test_removing_a_running_container_needs_force(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"])
+    )
+    await lifecycle.start(box, container.id)
+
+    with pytest.raises(Conflict, match="cannot remove a container that is running"):
+        await lifecycle.remove(box, container.id)
+    assert box.containers.get(container.id).state is State.RUNNING
+
+    await lifecycle.remove(box, container.id, force=True)
+    assert gone(box, container.id) == GONE
+
+
+async def test_restart_runs_the_command_again(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sh", "-c", "echo run; sleep 1000"])
+    )
+    await lifecycle.start(box, container.id)
+    await _wait_for_output(box, container.id, b"run\n")
+
+    restarted = await lifecycle.restart(box, container.id, timeout=0)
+
+    assert restarted.state is State.RUNNING
+    await _wait_for_output(box, container.id, b"run\nrun\n")
+
+
+async def test_start_of_a_stopped_container_and_prune(box: Core) -> None:
+    ident, _ = await run(box, "sh", "-c", "echo again")
+    await lifecycle.start(box, ident)
+    assert await lifecycle.wait(box, ident) == 0
+    assert (await output(box, ident))["stdout"] == b"again\nagain\n"
+
+    running = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"])
+    )
+    await lifecycle.start(box, running.id)
+
+    assert await lifecycle.prune(box) == [ident]
+    assert gone(box, ident) == GONE
+    assert box.containers.get(running.id).state is State.RUNNING
+
+
+async def test_rename(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["true"]), name="before"
+    )
+
+    renamed = lifecycle.rename(box, "before", "after")
+
+    assert renamed.name == "after"
+    assert box.containers.resolve("after").id == container.id
+
+
+async def _wait_for_output(core: Core, ident: str, expected: bytes) -> None:
+    container = core.containers.get(ident)
+    seen = b""
+    async for line in read_logs(core, container, follow=True):
+        if line.stream == "stdout":
+            seen += line.data
+        if seen == expected:
+            return
+    raise AssertionError(f"the container ended having printed {seen!r}")
