@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from servin_tui.cli import (
     archive,
+    containers,
     images,
     importer,
     inspect,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "run"]
 
 _LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-_COMMANDS: list[Command] = [
+_IMAGE_COMMANDS: list[Command] = [
     *images.COMMANDS,
     *transfer.COMMANDS,
     *login.COMMANDS,
@@ -40,7 +41,26 @@ _COMMANDS: list[Command] = [
     *archive.COMMANDS,
     *importer.COMMANDS,
 ]
+# Top-level commands: containers' ``inspect`` tries containers, then images;
+# images' own stays ``image inspect``.
+_COMMANDS: list[Command] = [
+    *(c for c in _IMAGE_COMMANDS if c.name != "inspect"),
+    *containers.COMMANDS,
+]
 _TOP_LEVEL_ORDER = (
+    "run",
+    "create",
+    "start",
+    "stop",
+    "restart",
+    "kill",
+    "rm",
+    "ps",
+    "logs",
+    "wait",
+    "pause",
+    "unpause",
+    "rename",
     "images",
     "pull",
     "push",
@@ -92,11 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name in sorted(by_name, key=_TOP_LEVEL_ORDER.index):
         _add(commands, name, by_name[name])
 
+    container = commands.add_parser(
+        "container", help="manage containers (ls, run, rm, prune, ...)"
+    )
+    container_commands = container.add_subparsers(
+        dest="container_command", metavar="COMMAND", required=True
+    )
+    for (first, *aliases), command in containers.GROUP:
+        _add(container_commands, first, command, aliases)
+
     image = commands.add_parser("image", help="manage images (ls, pull, rm, ...)")
     image_commands = image.add_subparsers(
         dest="image_command", metavar="COMMAND", required=True
     )
-    for command in _COMMANDS:
+    for command in _IMAGE_COMMANDS:
         if command.image_names:
             first, *aliases = command.image_names
             _add(image_commands, first, command, aliases)

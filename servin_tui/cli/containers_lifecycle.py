@@ -1,0 +1,216 @@
+"""``start``, ``stop``, ``kill``, ``restart``, ``rm``, ``pause``, ``unpause``,
+``wait``, ``rename`` and ``container prune``.
+
+Commands that take several containers act on each in turn and print each
+name as it was given once done, as docker does; one that fails prints its
+``Error: ...`` line and the others still run, and the command exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from servin_core.errors import InvalidArgument, ServinError
+from servin_tui.cli.command import Command, Runner, Session
+
+if TYPE_CHECKING:
+    from servin_core.core import Core
+
+__all__ = ["COMMANDS", "PRUNE"]
+
+Action = Callable[["Core", str, argparse.Namespace], Awaitable[Any]]
+
+
+async def _each(session: Session, names: list[str], action: Action, args: Any) -> int:
+    """Run ``action`` on every name; print the names that succeeded."""
+    core = session.core()
+    status = 0
+    for name in names:
+        try:
+            result = await action(core, name, args)
+        except ServinError as e:
+            session.stdout.flush()
+            session.warn(f"Error: {e}")
+            status = 1
+            continue
+        session.out(str(result) if isinstance(result, int) else name)
+        session.stdout.flush()
+    return status
+
+
+def _names(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("containers", nargs="+", metavar="CONTAINER")
+
+
+def _timeout_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-t",
+        "--time",
+        type=int,
+        metavar="SECONDS",
+        help="seconds to wait before killing (default: the container's, else 10)",
+    )
+    parser.add_argument(
+        "-s", "--signal", metavar="SIGNAL", help="signal that stops the container"
+    )
+    _names(parser)
+
+
+def _configure_kill(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-s", "--signal", default="SIGKILL", metavar="SIGNAL", help="default SIGKILL"
+    )
+    _names(parser)
+
+
+def _configure_rm(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="kill and remove a running one"
+    )
+    parser.add_argument(
+        "-v", "--volumes", action="store_true", help="remove its anonymous volumes"
+    )
+    _names(parser)
+
+
+async def _start(core: Core, name: str, args: Any) -> object:
+    from servin_core.containers.lifecycle import start
+
+    return await start(core, name)
+
+
+async def _stop(core: Core, name: str, args: Any) -> object:
+    from servin_core.containers.lifecycle import stop
+
+    if args.signal:
+        await _kill_first(core, name, args.signal)
+    return await stop(core, name, timeout=args.time)
+
+
+async def _restart(core: Core, name: str, args: Any) -> object:
+    from servin_core.containers.lifecycle import restart
+
+    if args.signal:
+        await _kill_first(core, name, args.signal)
+    return await restart(core, name, timeout=args.time)
+
+
+async def _kill_first(core: Core, name: str, signal: str) -> None:
+    """``-s``: send this signal instead of the container's stop signal; the
+    timeout and SIGKILL still follow if it does not exit."""
+    # TODO: stop() takes no signal in the core's API; until it does, the
+    # signal is sent here and stop() then waits out the timeout as usual.
+    from servin_core.containers.lifecycle import kill
+
+    if core.containers.resolve(name).state.can_stop():
+        await kill(core, name, signal=signal)
+
+
+async def _kill(core: Core, name: str, args: Any) -> object:
+    from servin_core.containers.lifecycle import kill
+
+    return await kill(core, name, signal=args.signal)
+
+
+async def _rm(core: Core, name: str, args: Any) -> object:
+    from servin_core.containers.lifecycle import remove
+
+    return await remove(core, name, force=args.force, volumes=args.volumes)
+
+
+async def _pause(core: Core, name: str, args: Any) -> object:
+    from servin_core.containers.lifecycle import pause
+
+    return await pause(core, name)
+
+
+async def _unpause(core: Core, name: str, args: Any) -> object:
+    from servin_core.containers.lifecycle import unpause
+
+    return await unpause(core, name)
+
+
+async def _wait(core: Core, name: str, args: Any) -> int:
+    from servin_core.containers.lifecycle import wait
+
+    return await wait(core, name)
+
+
+def _runner(action: Action) -> Runner:
+    async def run(session: Session, args: argparse.Namespace) -> int:
+        return await _each(session, args.containers, action, args)
+
+    return run
+
+
+def _configure_rename(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("container", metavar="CONTAINER")
+    parser.add_argument("new_name", metavar="NEW_NAME")
+
+
+async def _run_rename(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.containers.lifecycle import rename
+
+    rename(session.core(), args.container, args.new_name)
+    return 0
+
+
+def _configure_prune(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f", "--force", action="store_true", help="do not ask for confirmation"
+    )
+
+
+async def _run_prune(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.containers.lifecycle import prune
+
+    if not args.force and not _confirm(session):
+        raise InvalidArgument(
+            "container prune", "", "not confirmed, nothing removed (use -f)"
+        )
+    removed = await prune(session.core())
+    if removed:
+        session.out("Deleted Containers:")
+        for container_id in removed:
+            session.out(container_id)
+        session.out()
+    # TODO: the core's prune reports IDs only, not the bytes the removed
+    # containers' layers held, so the total is not known here.
+    session.out("Total reclaimed space: 0B")
+    return 0
+
+
+def _confirm(session: Session) -> bool:
+    """Ask on stdout, read the answer from stdin; no answer means no."""
+    session.stdout.write("This removes every stopped container.\nContinue? [y/N] ")
+    session.stdout.flush()
+    try:
+        answer = session.stdin.readline() if session.stdin else ""
+    except (OSError, ValueError):
+        answer = ""
+    if not answer.endswith("\n"):
+        session.out()
+    return answer.strip().lower() in ("y", "yes")
+
+
+COMMANDS = [
+    Command("start", (), "start containers", _names, _runner(_start)),
+    Command("stop", (), "stop running containers", _timeout_flags, _runner(_stop)),
+    Command("restart", (), "restart containers", _timeout_flags, _runner(_restart)),
+    Command("kill", (), "send a signal to containers", _configure_kill, _runner(_kill)),
+    Command("rm", (), "remove containers", _configure_rm, _runner(_rm)),
+    Command("pause", (), "pause all processes of containers", _names, _runner(_pause)),
+    Command("unpause", (), "resume paused containers", _names, _runner(_unpause)),
+    Command(
+        "wait",
+        (),
+        "wait for containers to stop, print exit codes",
+        _names,
+        _runner(_wait),
+    ),
+    Command("rename", (), "rename a container", _configure_rename, _run_rename),
+]
+PRUNE = Command(None, (), "remove all stopped containers", _configure_prune, _run_prune)
+"""Only under ``container``, as docker has it."""

@@ -1,0 +1,180 @@
+"""``create`` and ``run``.
+
+``run`` is create, start, then (without ``-d``) the container's output
+followed until it exits, and the container's exit status as ours. Exit
+statuses follow docker: 125 when Servin itself fails (a bad flag value, an
+image it cannot find, a name taken), 126 when the command cannot be
+executed, 127 when it does not exist, else the container's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from typing import TYPE_CHECKING
+
+from servin_core.errors import NotFound, ServinError
+from servin_tui.cli.command import Command, Session
+from servin_tui.cli.containers_flags import add_create_flags
+
+if TYPE_CHECKING:
+    from servin_core.containers.model import Container
+    from servin_core.core import Core
+    from servin_tui.cli.containers_flags import CreateRequest
+
+__all__ = ["COMMANDS"]
+
+SERVIN_FAILED = 125
+
+
+def _configure_create(parser: argparse.ArgumentParser) -> None:
+    add_create_flags(parser)
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-d",
+        "--detach",
+        action="store_true",
+        help="run in the background, print the ID",
+    )
+    add_create_flags(parser)
+
+
+async def _run_create(session: Session, args: argparse.Namespace) -> int:
+    try:
+        container = await _create(session, args)
+    except ServinError as e:
+        return _failed(session, e, SERVIN_FAILED)
+    session.out(container.id)
+    return 0
+
+
+async def _run_run(session: Session, args: argparse.Namespace) -> int:
+    try:
+        container = await _create(session, args)
+    except ServinError as e:
+        return _failed(session, e, SERVIN_FAILED)
+
+    from servin_core.containers.lifecycle import start
+
+    core = session.core()
+    try:
+        container = await start(core, container.id)
+    except ServinError as e:
+        # The core recorded docker's status for a failed start on the row:
+        # 127 for a command not found, 126 for one not executable, else 125.
+        status = _recorded_status(core, container.id)
+        if container.config.auto_remove:
+            await _remove_quietly(core, container.id)
+        return _failed(session, e, status)
+
+    if args.detach:
+        session.out(container.id)
+        return 0
+    try:
+        return await _follow_until_exit(session, core, container)
+    finally:
+        if container.config.auto_remove:
+            await _remove_quietly(core, container.id)
+
+
+async def _create(session: Session, args: argparse.Namespace) -> Container:
+    from servin_core.containers.lifecycle import create
+    from servin_tui.cli.containers_flags import build_request
+
+    request = build_request(args)
+    core = session.core()
+    await _ensure_image(session, core, request)
+    return await create(core, request.config, name=request.name)
+
+
+async def _ensure_image(session: Session, core: Core, request: CreateRequest) -> None:
+    """Pull as ``--pull`` says: when missing (docker's default), always, or
+    never (then a missing image is an error)."""
+    image = request.config.image
+    if request.pull != "always":
+        try:
+            core.images.resolve(image)
+            return
+        except NotFound:
+            if request.pull == "never":
+                raise
+        session.warn(f"Unable to find image '{_shown(image)}' locally")
+
+    from servin_core.images.pull import pull
+    from servin_tui.cli.progress import open_progress
+
+    # The pull's progress goes to stderr: stdout carries the container's
+    # output or its ID, which scripts read.
+    with open_progress(session.stderr, "pull") as progress:
+        await pull(core, image, platform=request.platform, progress=progress)
+
+
+def _recorded_status(core: Core, container_id: str) -> int:
+    try:
+        return core.containers.get(container_id).exit_code or SERVIN_FAILED
+    except NotFound:
+        return SERVIN_FAILED
+
+
+def _shown(image: str) -> str:
+    from servin_core.errors import InvalidArgument
+    from servin_core.images.reference import parse_reference
+
+    try:
+        return parse_reference(image).familiar()
+    except InvalidArgument:
+        return image
+
+
+async def _follow_until_exit(session: Session, core: Core, container: Container) -> int:
+    """Show the output until the container exits; its exit code."""
+    import asyncio
+
+    from servin_core.containers.lifecycle import wait
+    from servin_tui.cli.containers_logs import binary, stream_logs
+    from servin_tui.cli.containers_state import last_exit_code
+
+    out, err = binary(session.stdout), binary(session.stderr)
+    output = asyncio.create_task(stream_logs(core, container, out, err, follow=True))
+    try:
+        code = await wait(core, container.id)
+        # Following ends once the log is complete after the exit.
+        await output
+    finally:
+        output.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await output
+    # With --rm the row may be gone before wait saw the exit; the event log
+    # still has the status.
+    recorded = last_exit_code(core, container)
+    return recorded if recorded is not None else code
+
+
+async def _remove_quietly(core: Core, container_id: str) -> None:
+    """``--rm``: remove the container if its exit did not already."""
+    from servin_core.containers.lifecycle import remove
+
+    with contextlib.suppress(NotFound):
+        await remove(core, container_id, force=True, volumes=True)
+
+
+def _failed(session: Session, error: ServinError, status: int) -> int:
+    session.stdout.flush()
+    session.warn(f"Error: {error}")
+    return status
+
+
+COMMANDS = [
+    Command(
+        "run",
+        (),
+        "create and start a container, show its output",
+        _configure_run,
+        _run_run,
+    ),
+    Command(
+        "create", (), "create a container, print its ID", _configure_create, _run_create
+    ),
+]
