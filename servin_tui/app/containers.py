@@ -22,6 +22,8 @@ from servin_tui.app.rows import Row, container_row
 __all__ = ["ContainersPanel"]
 
 _DESTRUCTIVE = {ContainerAction.KILL, ContainerAction.REMOVE, ContainerAction.STOP}
+# These wait for the process to end (up to the stop timeout): say so first.
+_SLOW = {ContainerAction.STOP, ContainerAction.RESTART}
 
 
 class ContainersPanel(Panel):
@@ -130,6 +132,8 @@ class ContainersPanel(Panel):
             return True
 
         for name in names:
+            if action in _SLOW:
+                self.app.notify(f"{action.value}: {name}…", title="Containers")
             if await self.guarded(run(name), f"{action.value} {name}"):
                 self.app.notify(f"{action.value}: {name}", title="Containers")
         self.table.clear_marks()

@@ -132,13 +132,28 @@ class LocalBackend:
     # Containers
 
     async def list_containers(self) -> list[Container]:
-        return await self._call(self._core.containers.list)
+        return await self._call(self._listed)
 
     async def get_container(self, container_id: str) -> Container | None:
         try:
-            return await self._call(self._core.containers.get, container_id)
+            return await self._call(self._reconciled, container_id)
         except NotFound:
             return None
+
+    def _listed(self) -> list[Container]:
+        return [self._current(c) for c in self._core.containers.list()]
+
+    def _reconciled(self, container_id: str) -> Container:
+        return self._current(self._core.containers.get(container_id))
+
+    def _current(self, container: Container) -> Container:
+        """``container`` brought up to date when its process may have died
+        while no Servin process watched (conmon's files say)."""
+        lifecycle = _lifecycle()
+        if lifecycle is None or not container.state.is_active:
+            return container
+        current: Container = lifecycle.refresh(self._core, container)
+        return current
 
     def container_actions(self) -> frozenset[ContainerAction]:
         lifecycle = _lifecycle()

@@ -252,7 +252,7 @@ class LiveTable(DataTable[Text]):
         old = self.get_row(row.key)[1:]
         for key, before, after in zip(self._columns, old, new, strict=True):
             if before.plain != after.plain or _sort_key(before) != _sort_key(after):
-                self.update_cell(row.key, key, after)
+                self.update_cell(row.key, key, after, update_width=True)
                 resort |= key == self.sort_column
         return resort
 
