@@ -143,6 +143,8 @@ def test_unlimited_swap() -> None:
         (["--cpu-shares", "many"], "--cpu-shares many: not a whole number"),
         (["--pids-limit", "1.5"], "--pids-limit 1.5: not a whole number"),
         (["--pull", "sometimes"], "--pull sometimes: expected missing"),
+        (["-v", "cache:/cache"], "volume cache:/cache: named and anonymous volumes"),
+        (["-v", "/anonymous"], "volume /anonymous: named and anonymous volumes"),
     ],
 )
 def test_bad_values_name_the_flag_and_the_reason(argv: list[str], message: str) -> None:

@@ -65,11 +65,46 @@ def test_run_prints_both_streams_and_exits_with_the_containers_code(
     assert re.fullmatch(r"speaker Exited \(3\) .* ago", status[0]), status
 
 
-def test_run_rm_leaves_nothing(cli: Cli, image: str) -> None:
-    result = cli("run", "--rm", image, "echo", "gone")
+def test_run_rm_leaves_nothing_and_keeps_the_exit_code(cli: Cli, image: str) -> None:
+    result = cli("run", "--rm", image, "sh", "-c", "echo gone; exit 5")
 
-    assert result.code == 0
+    assert result.code == 5
     assert result.lines == ["gone"]
+    assert all_ids(cli) == []
+
+
+def test_flags_reach_the_container(cli: Cli, image: str, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "note").write_text("from the host\n")
+    script = (
+        "echo $GREETING $(id -u) $(pwd) $(hostname); cat /data/note;"
+        " touch /data/new 2>/dev/null || echo read-only;"
+        " grep -c ' /scratch tmpfs ' /proc/mounts"
+    )
+
+    result = cli(
+        "run",
+        "--rm",
+        *("-e", "GREETING=hi", "-u", "1000", "-w", "/tmp", "-h", "box"),
+        *("-v", f"{shared}:/data:ro", "--tmpfs", "/scratch:size=64k"),
+        image,
+        *("sh", "-c", script),
+    )
+
+    assert result.code == 0, result.stderr
+    assert result.lines == ["hi 1000 /tmp box", "from the host", "read-only", "1"]
+    assert sorted(p.name for p in shared.iterdir()) == ["note"]
+
+
+def test_volumes_are_refused_until_they_exist(cli: Cli, image: str) -> None:
+    result = cli("run", "--rm", "-v", "cache:/cache", image, "true")
+
+    assert result.code == 125
+    assert result.error_lines == [
+        "Error: volume cache:/cache: named and anonymous volumes are not supported"
+        " yet (bind mounts, e.g. -v /host/dir:/dir, and --tmpfs are)"
+    ]
     assert all_ids(cli) == []
 
 
