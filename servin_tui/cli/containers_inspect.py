@@ -207,7 +207,31 @@ def _inspect_container(core: Core, text: str) -> dict[str, Any]:
         image_config = config_of(core, core.images.get(container.image_id))
     except NotFound:  # removed with --force: the container's own settings remain
         image_config = {}
-    return container_details(container, image_config.get("config") or {})
+    details = container_details(container, image_config.get("config") or {})
+    return details | _files(core, container)
+
+
+def _files(core: Core, container: Container) -> dict[str, Any]:
+    """Where the container's files are on the host, as docker reports them."""
+    from servin_core.containers.paths import ContainerPaths
+
+    paths = ContainerPaths.of(core.config, container.id)
+    lowers = [str(core.snapshots.path(chain_id)) for chain_id in container.lowers]
+    return {
+        "ResolvConfPath": str(paths.data / "resolv.conf"),
+        "HostnamePath": str(paths.data / "hostname"),
+        "HostsPath": str(paths.data / "hosts"),
+        "LogPath": str(paths.log),
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "LowerDir": ":".join(lowers),
+                "UpperDir": str(paths.upper),
+                "WorkDir": str(paths.work),
+                "MergedDir": str(paths.rootfs),
+            },
+        },
+    }
 
 
 def _inspect_image(core: Core, text: str) -> dict[str, Any]:

@@ -75,6 +75,33 @@ def _configure_rm(parser: argparse.ArgumentParser) -> None:
     _names(parser)
 
 
+def _configure_start(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-a",
+        "--attach",
+        action="store_true",
+        help="show the output until it exits, exit with its status (one container)",
+    )
+    _names(parser)
+
+
+async def _run_start(session: Session, args: argparse.Namespace) -> int:
+    if not args.attach:
+        return await _each(session, args.containers, _start, args)
+    if len(args.containers) > 1:
+        raise InvalidArgument(
+            "start", " ".join(args.containers), "--attach takes one container"
+        )
+
+    from servin_core.containers.lifecycle import start
+    from servin_tui.cli.containers_run import follow_until_exit
+
+    core = session.core()
+    container = await start(core, args.containers[0])
+    # The log keeps earlier runs' output: show this run's only.
+    return await follow_until_exit(session, core, container, since=container.started_at)
+
+
 async def _start(core: Core, name: str, args: Any) -> object:
     from servin_core.containers.lifecycle import start
 
@@ -196,7 +223,7 @@ def _confirm(session: Session) -> bool:
 
 
 COMMANDS = [
-    Command("start", (), "start containers", _names, _runner(_start)),
+    Command("start", (), "start containers", _configure_start, _run_start),
     Command("stop", (), "stop running containers", _timeout_flags, _runner(_stop)),
     Command("restart", (), "restart containers", _timeout_flags, _runner(_restart)),
     Command("kill", (), "send a signal to containers", _configure_kill, _runner(_kill)),

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from servin_core.core import Core
     from servin_tui.cli.containers_flags import CreateRequest
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "follow_until_exit"]
 
 SERVIN_FAILED = 125
 
@@ -73,7 +73,7 @@ async def _run_run(session: Session, args: argparse.Namespace) -> int:
         session.out(container.id)
         return 0
     try:
-        return await _follow_until_exit(session, core, container)
+        return await follow_until_exit(session, core, container)
     finally:
         if container.config.auto_remove:
             await _remove_quietly(core, container.id)
@@ -128,8 +128,11 @@ def _shown(image: str) -> str:
         return image
 
 
-async def _follow_until_exit(session: Session, core: Core, container: Container) -> int:
-    """Show the output until the container exits; its exit code."""
+async def follow_until_exit(
+    session: Session, core: Core, container: Container, *, since: float | None = None
+) -> int:
+    """Show the output (from ``since``) until the container exits; its exit
+    code."""
     import asyncio
 
     from servin_core.containers.lifecycle import wait
@@ -137,7 +140,9 @@ async def _follow_until_exit(session: Session, core: Core, container: Container)
     from servin_tui.cli.containers_state import last_exit_code
 
     out, err = binary(session.stdout), binary(session.stderr)
-    output = asyncio.create_task(stream_logs(core, container, out, err, follow=True))
+    output = asyncio.create_task(
+        stream_logs(core, container, out, err, follow=True, since=since)
+    )
     try:
         code = await wait(core, container.id)
         # Following ends once the log is complete after the exit.

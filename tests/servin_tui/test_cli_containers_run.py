@@ -136,6 +136,19 @@ def test_detached_container_is_up_and_can_be_stopped_started_and_killed(
     assert status.startswith("Exited (137) "), status
 
 
+def test_start_attach_shows_this_runs_output_and_exits_with_its_code(
+    cli: Cli, image: str
+) -> None:
+    script = "echo run; exit 4"
+    first = cli("run", "--name", "again", image, "sh", "-c", script)
+
+    second = cli("start", "-a", "again")
+
+    assert (first.code, first.lines) == (4, ["run"])
+    assert (second.code, second.lines) == (4, ["run"])
+    assert cli.ok("logs", "again").lines == ["run", "run"]
+
+
 def test_rm_refuses_a_running_container_without_force(cli: Cli, image: str) -> None:
     cli.ok("run", "-d", "--name", "busy", image, "sleep", "1000")
 
@@ -196,6 +209,8 @@ def test_inspect_shows_docker_fields_for_containers_and_images(
     assert [entry["Id"] for entry in both] == [container_id, container["Image"]]
     assert status.lines == ["created /shown"]
     assert as_image.code == 1 and "shown" in as_image.stderr
+    assert Path(container["LogPath"]).parent.name == container_id
+    assert container["GraphDriver"]["Data"]["LowerDir"]
 
 
 def test_ps_filters_and_json(cli: Cli, image: str) -> None:
