@@ -90,9 +90,11 @@ def stop_locked(core: Core, container: Container, timeout: int | None) -> Contai
         return core.containers.update(
             container.id, state=State.EXITED, stopped_by_user=True, event="stop"
         )
+    # Marked even when the process has already exited: a restart policy's
+    # cleanup may be about to start it again, and must not.
+    container = core.containers.update(container.id, stopped_by_user=True)
     if not container.state.is_active:
         return container
-    container = core.containers.update(container.id, stopped_by_user=True)
     paths = ContainerPaths.of(core.config, container.id)
     logger = log.for_object(log.containers, "container", container.id)
     if timeout is None:
