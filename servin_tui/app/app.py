@@ -67,7 +67,9 @@ class ServinApp(App[None]):
             for n, (ident, title) in enumerate(PANELS, start=1)
         ),
         Binding("question_mark", "help", "Help"),
+        # Binding the palette to ":" stops Textual adding its ctrl+p: both here.
         Binding("colon", "command_palette", "Commands", show=False),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("ctrl+t", "cycle_theme", "Theme", show=False),
         Binding("q", "quit", "Quit"),
     ]
@@ -134,7 +136,7 @@ class ServinApp(App[None]):
                         yield _LISTS[ident](self.backend, self.clock, id=ident)
                     else:
                         yield UnavailablePanel(id=ident)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     async def on_mount(self) -> None:
         self.follow_events()
@@ -211,8 +213,6 @@ class ServinApp(App[None]):
                 moving.append(entry)
             else:
                 here.append(entry)
-        everywhere.append(("ctrl+p", "Command palette"))
-        everywhere.append(("ctrl+t", "Next theme"))
         return [("This panel", here), ("Moving", moving), ("Everywhere", everywhere)]
 
     def action_cycle_theme(self) -> None:

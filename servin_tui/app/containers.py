@@ -52,7 +52,11 @@ class ContainersPanel(Panel):
     SORT = ("created", True)
     COMMANDS = (
         *(
-            (f"Containers: {a.value}", f"{a.value.capitalize()} the selection", a)
+            (
+                f"Containers: {a.value}",
+                f"{a.value.capitalize()} the selected or marked containers",
+                f"act('{a.value}')",
+            )
             for a in ContainerAction
         ),
         ("Containers: logs", "Show the selected container's output", "logs"),

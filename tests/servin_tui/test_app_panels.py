@@ -21,6 +21,7 @@ from servin_tui.app.containers import ContainersPanel
 from servin_tui.app.events_panel import EventsPanel
 from servin_tui.app.images import ImagesPanel
 from servin_tui.app.panel import Panel
+from servin_tui.app.transfer import TransferDialog
 
 
 @pytest.fixture
@@ -126,6 +127,27 @@ async def test_command_palette_reaches_panels(config: Config) -> None:
         await pilot.press("enter")
         tabs = app.query_one(TabbedContent)
         await until(pilot, lambda: tabs.active == "tab-events", "events shown")
+
+
+async def test_command_palette_runs_panel_actions(config: Config) -> None:
+    app = make_app(config)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")
+        await pilot.press(*"Images: pull")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TransferDialog), "pull")
+        tabs = app.query_one(TabbedContent)
+        assert tabs.active == "tab-images"
+
+
+def test_every_palette_action_exists() -> None:
+    for panel in (ImagesPanel, ContainersPanel, EventsPanel):
+        for title, _, action in panel.COMMANDS:
+            name = action.partition("(")[0]
+            assert hasattr(panel, f"action_{name}"), title
 
 
 async def test_marked_images_are_removed_together(
