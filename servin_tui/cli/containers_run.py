@@ -18,6 +18,9 @@ from servin_tui.cli.command import Command, Session
 from servin_tui.cli.containers_flags import add_create_flags
 
 if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
+
     from servin_core.containers.model import Container
     from servin_core.core import Core
     from servin_tui.cli.containers_flags import CreateRequest
@@ -72,11 +75,11 @@ async def _run_run(session: Session, args: argparse.Namespace) -> int:
     if args.detach:
         session.out(container.id)
         return 0
-    try:
-        return await follow_until_exit(session, core, container)
-    finally:
-        if container.config.auto_remove:
-            await _remove_quietly(core, container.id)
+    code = await follow_until_exit(session, core, container)
+    if container.config.auto_remove:
+        # The exit's cleanup removes it too; here it is gone before we return.
+        await _remove_quietly(core, container.id)
+    return code
 
 
 async def _create(session: Session, args: argparse.Namespace) -> Container:
@@ -132,7 +135,9 @@ async def follow_until_exit(
     session: Session, core: Core, container: Container, *, since: float | None = None
 ) -> int:
     """Show the output (from ``since``) until the container exits; its exit
-    code."""
+    code. SIGINT and SIGTERM meanwhile go to the container (docker's
+    ``--sig-proxy``); the third one stops following, with the container left
+    running, and the command exits 130."""
     import asyncio
 
     from servin_core.containers.lifecycle import wait
@@ -143,18 +148,70 @@ async def follow_until_exit(
     output = asyncio.create_task(
         stream_logs(core, container, out, err, follow=True, since=since)
     )
+    waiting = asyncio.create_task(wait(core, container.id))
+    restore = _proxy_signals(core, container.id, waiting)
     try:
-        code = await wait(core, container.id)
+        code = await waiting
         # Following ends once the log is complete after the exit.
         await output
+    except asyncio.CancelledError:
+        if not waiting.cancelled():
+            raise
+        raise KeyboardInterrupt from None
     finally:
-        output.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await output
+        restore()
+        for task in (output, waiting):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     # With --rm the row may be gone before wait saw the exit; the event log
     # still has the status.
     recorded = last_exit_code(core, container)
     return recorded if recorded is not None else code
+
+
+_GIVE_UP_AFTER = 3
+
+
+def _proxy_signals(
+    core: Core, container_id: str, waiting: asyncio.Task[int]
+) -> Callable[[], None]:
+    """Forward SIGINT and SIGTERM to the container until the third, which
+    cancels ``waiting``; returns what puts the usual handlers back."""
+    import asyncio
+    import signal
+
+    from servin_core.containers.lifecycle import kill
+
+    loop = asyncio.get_running_loop()
+    received = 0
+    sending: set[asyncio.Task[object]] = set()
+
+    async def send(name: str) -> object:
+        # The container may have exited meanwhile: nothing left to tell.
+        with contextlib.suppress(ServinError):
+            return await kill(core, container_id, signal=name)
+        return None
+
+    def forward(signum: signal.Signals) -> None:
+        nonlocal received
+        received += 1
+        if received >= _GIVE_UP_AFTER:
+            waiting.cancel()
+            return
+        task = loop.create_task(send(signum.name))
+        sending.add(task)
+        task.add_done_callback(sending.discard)
+
+    proxied = (signal.SIGINT, signal.SIGTERM)
+    for signum in proxied:
+        loop.add_signal_handler(signum, forward, signum)
+
+    def restore() -> None:
+        for signum in proxied:
+            loop.remove_signal_handler(signum)
+
+    return restore
 
 
 async def _remove_quietly(core: Core, container_id: str) -> None:

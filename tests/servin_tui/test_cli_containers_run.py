@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from cli_runner import Cli, Result
+from cli_runner import SERVIN_TUI, Cli, Result
 from registry_fixtures import RegistryServer
 
 IMAGE = "busybox-test:1"
@@ -134,6 +136,31 @@ def test_detached_container_is_up_and_can_be_stopped_started_and_killed(
     assert cli.ok("wait", "sleeper").lines == ["137"]
     status = cli.ok("ps", "-a", "--format", "{{.Status}}").lines[0]
     assert status.startswith("Exited (137) "), status
+
+
+def test_interrupting_run_forwards_the_signal_to_the_container(
+    cli: Cli, image: str
+) -> None:
+    script = 'trap "echo interrupted; exit 7" INT; echo ready;'
+    script += " while :; do sleep 0.1; done"
+    options = ("--log-level", "error", "--root", cli.root)
+    process = subprocess.Popen(
+        [SERVIN_TUI, *options, "run", "--rm", image, "sh", "-c", script],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        assert process.stdout.readline() == b"ready\n"
+        process.send_signal(signal.SIGINT)
+        rest, errors = process.communicate(timeout=60)
+    finally:
+        process.kill()
+
+    assert process.returncode == 7, errors
+    assert rest == b"interrupted\n"
+    assert all_ids(cli) == []
 
 
 def test_start_attach_shows_this_runs_output_and_exits_with_its_code(
