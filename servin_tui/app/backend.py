@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from servin_core.containers.logs import LogLine
 from servin_core.containers.model import Container
 from servin_core.events import Event
 from servin_core.images.progress import ProgressCallback
@@ -99,6 +100,13 @@ class Backend(Protocol):
 
     async def container_action(self, action: ContainerAction, name: str) -> None:
         """Run ``action`` on the container ``name`` (ID, name or prefix)."""
+        ...
+
+    def container_logs(
+        self, name: str, *, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[LogLine]:
+        """The container's output, oldest first; with ``follow``, new lines
+        as they are written until the container stops."""
         ...
 
     # Events

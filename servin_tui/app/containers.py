@@ -65,7 +65,14 @@ class ContainersPanel(Panel):
 
     def empty_text(self) -> str:
         if self.backend.container_actions():
-            return "No containers."
+            # TODO: a run dialog and exec; until then containers are made
+            # with the CLI, and this panel starts, stops and removes them.
+            return (
+                "No containers. Create one with `servin-tui run -d IMAGE COMMAND`: "
+                "this version of the TUI starts, stops, pauses, removes and "
+                "shows the logs of containers, but cannot run new ones or exec "
+                "into them yet."
+            )
         return (
             "No containers. Running containers from the TUI (run, start, stop, "
             "logs, exec) is coming: this version of the core lists containers "
@@ -143,10 +150,8 @@ class ContainersPanel(Panel):
         self.table.clear_marks()
 
     def action_logs(self) -> None:
-        # TODO: a log viewer (follow, search, several containers interleaved)
-        # needs the core's read_logs, which lands with the lifecycle API.
-        self.app.notify(
-            "Logs are not available in this version of the TUI yet.",
-            title="Containers",
-            severity="warning",
-        )
+        from servin_tui.app.logs import LogScreen
+
+        row = self.table.current()
+        if row is not None:
+            self.app.push_screen(LogScreen(self.backend, row.cells[5]))

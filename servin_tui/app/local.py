@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
 from servin_core.config import Config
+from servin_core.containers.logs import LogLine
 from servin_core.containers.model import Container
 from servin_core.core import Core
 from servin_core.errors import NotFound
@@ -169,6 +170,39 @@ class LocalBackend:
                 "container operation", action.value, "not available in this core yet"
             )
         await self._run(operation(self._core, name))
+
+    async def container_logs(
+        self, name: str, *, follow: bool = True, tail: int | None = None
+    ) -> AsyncIterator[LogLine]:
+        from servin_core.containers.logs import read_logs
+
+        # The reader runs on the core's loop; lines cross to the caller's
+        # loop through a queue. None ends the stream, an exception fails it.
+        caller = asyncio.get_running_loop()
+        queue: asyncio.Queue[LogLine | Exception | None] = asyncio.Queue()
+
+        def put(item: LogLine | Exception | None) -> None:
+            caller.call_soon_threadsafe(queue.put_nowait, item)
+
+        async def pump() -> None:
+            try:
+                container = await asyncio.to_thread(self._core.containers.resolve, name)
+                lines = read_logs(self._core, container, follow=follow, tail=tail)
+                async for line in lines:
+                    put(line)
+            except Exception as e:
+                put(e)
+            else:
+                put(None)
+
+        future = asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        try:
+            while (item := await queue.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            future.cancel()
 
     # Events
 
