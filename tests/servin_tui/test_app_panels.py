@@ -3,7 +3,11 @@ panel keys, the command palette, marks for bulk actions, sorting, themes."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -219,3 +223,28 @@ def test_unknown_theme_is_refused_by_name(config: Config) -> None:
         make_app(config, theme="sepia")
     assert "sepia" in str(caught.value)
     assert "high-contrast" in str(caught.value)
+
+
+def test_every_app_module_declares_its_surface() -> None:
+    import servin_tui.app
+
+    missing = []
+    for info in pkgutil.iter_modules(servin_tui.app.__path__, "servin_tui.app."):
+        module = importlib.import_module(info.name)
+        names = getattr(module, "__all__", None)
+        if names is None:
+            missing.append(info.name)
+            continue
+        missing += [f"{info.name}.{n}" for n in names if not hasattr(module, n)]
+    assert missing == []
+
+
+def test_the_backend_protocol_does_not_load_textual() -> None:
+    code = (
+        "import sys, servin_tui.app.backend, servin_tui.app.local; "
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
