@@ -15,6 +15,7 @@ from registry_fixtures import RegistryServer, unique_repo
 from servin_core.config import Config
 from servin_core.core import Core
 from servin_core.images.importer import import_image
+from servin_core.images.pull import pull
 from servin_core.images.push import push
 from servin_tui.app.help import HelpScreen
 from servin_tui.app.images import ImagesPanel
@@ -74,7 +75,8 @@ async def test_another_process_import_appears_without_a_key(
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(ImagesPanel)
         await until(pilot, lambda: panel.table.row_count == 1, "the first image")
-        panel.table.move_cursor(row=0)
+        await pilot.press("space")
+        [marked] = panel.table.marks
 
         subprocess.run(
             [
@@ -91,9 +93,12 @@ async def test_another_process_import_appears_without_a_key(
 
         await until(pilot, lambda: panel.table.row_count == 2, "the second image")
         assert {row[:2] for row in shown(panel)} == {("first", "1"), ("second", "2")}
-        # The same image under a second name: the cursor stayed on its row.
+        # The new row came in above or below: the cursor and the mark
+        # stayed on the row they were on.
         current = panel.table.current()
         assert current is not None and current.cells[:2] == ("first", "1")
+        assert panel.table.marks == {marked}
+        assert panel.table.get_row(marked)[0].plain == "*"
 
 
 async def test_filter_narrows_the_list_as_you_type(
@@ -174,6 +179,76 @@ async def test_pull_from_the_dialog_pulls_the_image(
         for digest, action in bars
         if digest in {layer.digest for layer in image.layers}
     )
+
+
+async def test_tag_from_the_keyboard_adds_a_row(
+    config: Config, core: Core, busybox_rootfs_tar: Path
+) -> None:
+    image_id = await imported(core, busybox_rootfs_tar, "base:1")
+    app = make_app(config, start_panel="images")
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(ImagesPanel)
+        await until(pilot, lambda: panel.table.row_count == 1, "the image")
+
+        await pilot.press("t", *"mine/base:2", "enter")
+        await until(pilot, lambda: panel.table.row_count == 2, "the new name")
+
+        assert ("mine/base", "2") in {row[:2] for row in shown(panel)}
+        assert set(core.images.get(image_id).tags) == {
+            "docker.io/library/base:1",
+            "docker.io/mine/base:2",
+        }
+
+
+async def test_push_from_the_dialog_pushes_the_selected_image(
+    tmp_path: Path,
+    config: Config,
+    core: Core,
+    registry: RegistryServer,
+    busybox_rootfs_tar: Path,
+) -> None:
+    name = f"{registry.host}/{unique_repo()}:v2"
+    image_id = await imported(core, busybox_rootfs_tar, name)
+    app = make_app(config, start_panel="images")
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(ImagesPanel)
+        await until(pilot, lambda: panel.table.row_count == 1, "the image")
+        await pilot.press("P")
+        await until(pilot, lambda: isinstance(app.screen, TransferDialog), "dialog")
+        dialog = app.screen
+        assert isinstance(dialog, TransferDialog)
+        # The dialog offers the selected image's name: Enter pushes it.
+        await pilot.press("enter")
+        await until(pilot, lambda: dialog.done, "the push finished")
+        await pilot.press("enter")
+
+    with Core.open(root_config(tmp_path / "other")) as other:
+        pulled = await pull(other, name)
+    assert pulled.id == image_id
+
+
+async def test_prune_asks_then_removes_dangling_images(
+    config: Config, core: Core, busybox_rootfs_tar: Path
+) -> None:
+    with busybox_rootfs_tar.open("rb") as source:
+        dangling = await import_image(core, source, None, changes=["ENV A=1"])
+    await imported(core, busybox_rootfs_tar, "kept:1")
+    app = make_app(config, start_panel="images")
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(ImagesPanel)
+        await until(pilot, lambda: panel.table.row_count == 2, "both images")
+        assert ("<none>", "<none>") in {row[:2] for row in shown(panel)}
+
+        await pilot.press("x", "y")
+        await until(pilot, lambda: panel.table.row_count == 1, "the dangling gone")
+
+    assert [image.tags for image in core.images.list()] == [
+        ("docker.io/library/kept:1",)
+    ]
+    assert dangling.id not in {image.id for image in core.images.list()}
 
 
 async def test_help_lists_the_keys_of_the_panel(config: Config) -> None:
