@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
@@ -19,7 +20,7 @@ from servin_core.config import Config
 from servin_core.containers.logs import LogLine
 from servin_core.containers.model import Container
 from servin_core.core import Core
-from servin_core.errors import NotFound
+from servin_core.errors import NotFound, Unavailable
 from servin_core.events import Event
 from servin_core.images.progress import ProgressCallback, ProgressEvent
 from servin_core.images.store import Image
@@ -60,8 +61,17 @@ class LocalBackend:
         return str(self._core.config.data_dir)
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking core call in a worker thread."""
-        return await asyncio.to_thread(fn, *args, **kwargs)
+        """Run a blocking core call in a worker thread.
+
+        A database failure (locked past the busy timeout, a full disk) is
+        the core's Unavailable here, so that the screens report it like
+        any other error instead of stopping.
+        """
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except sqlite3.Error as e:
+            path = str(self._core.db.path)
+            raise Unavailable("database", path, str(e)) from e
 
     async def _run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run one of the core's coroutines on the core's loop."""

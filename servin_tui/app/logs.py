@@ -56,6 +56,8 @@ class LogScreen(Screen[None]):
         self.container = name
         self.lines: list[LogLine] = []
         self.ended = False
+        self._pending: dict[str, str] = {}
+        """Per stream, the start of a line conmon wrote in parts."""
 
     def compose(self) -> ComposeResult:
         yield Label(f"Logs of {self.container} (following)", id="title")
@@ -83,7 +85,12 @@ class LogScreen(Screen[None]):
     def _write(self, line: LogLine) -> None:
         from rich.text import Text
 
-        text = Text(line.data.decode(errors="replace").rstrip("\n"))
+        data = line.data.decode(errors="replace")
+        if line.partial:
+            self._pending[line.stream] = self._pending.get(line.stream, "") + data
+            return
+        data = self._pending.pop(line.stream, "") + data
+        text = Text(data.rstrip("\n"))
         if line.stream == "stderr":
             text.stylize("red")
         if self.timestamps:
@@ -95,6 +102,7 @@ class LogScreen(Screen[None]):
         log = self.query_one(RichLog)
         log.wrap = self.wrap
         log.clear()
+        self._pending.clear()
         for line in self.lines:
             self._write(line)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from app_harness import make_app, root_config, until
+from textual.widgets import RichLog
 
 from servin_core.config import Config
 from servin_core.containers import lifecycle
@@ -78,6 +79,8 @@ async def test_start_logs_stop_remove_from_the_keyboard(
         await until(pilot, lambda: "oops" in logs.text(), "both lines")
         # Two pipes: their lines may arrive in either order.
         assert sorted(logs.text().splitlines()) == ["hello", "oops"]
+        drawn = [strip.text.rstrip() for strip in logs.query_one(RichLog).lines]
+        assert sorted(drawn) == ["hello", "oops"]
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is not logs, "back to the list")
 
