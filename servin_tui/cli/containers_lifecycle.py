@@ -192,20 +192,30 @@ def _configure_prune(parser: argparse.ArgumentParser) -> None:
 
 async def _run_prune(session: Session, args: argparse.Namespace) -> int:
     from servin_core.containers.lifecycle import prune
+    from servin_tui.cli.containers_state import written_bytes
+    from servin_tui.cli.humanize import human_size
 
     if not args.force and not _confirm(session):
         raise InvalidArgument(
             "container prune", "", "not confirmed, nothing removed (use -f)"
         )
-    removed = await prune(session.core())
+
+    # The core reports IDs only: measure the writable layers beforehand.
+    core = session.core()
+    sizes = {
+        c.id: written_bytes(core, c)
+        for c in core.containers.list()
+        if not c.state.is_active
+    }
+    removed = await prune(core)
+
     if removed:
         session.out("Deleted Containers:")
         for container_id in removed:
             session.out(container_id)
         session.out()
-    # TODO: the core's prune reports IDs only, not the bytes the removed
-    # containers' layers held, so the total is not known here.
-    session.out("Total reclaimed space: 0B")
+    reclaimed = sum(sizes.get(container_id, 0) for container_id in removed)
+    session.out(f"Total reclaimed space: {human_size(reclaimed)}")
     return 0
 
 

@@ -259,14 +259,24 @@ def test_ps_filters_and_json(cli: Cli, image: str) -> None:
     assert {row["Image"] for row in rows} == {IMAGE}
 
 
-def test_rename_then_prune(cli: Cli, image: str) -> None:
-    cli.ok("create", "--name", "old", image, "true")
+def test_rename_then_prune_keeps_running_containers(cli: Cli, image: str) -> None:
+    created = cli.ok("create", "--name", "old", image, "true").stdout.strip()
+    write = ("dd", "if=/dev/zero", "of=/f", "bs=1k", "count=100")
+    cli.ok("run", "--name", "writer", image, *write)
+    running = cli.ok("run", "-d", "--name", "up", image, "sleep", "1000")
     cli.ok("rename", "old", "new")
+    names = cli.ok("ps", "-a", "--format", "{{.Names}}").lines
 
-    assert cli.ok("ps", "-a", "--format", "{{.Names}}").lines == ["new"]
+    declined = cli("container", "prune")
     pruned = cli.ok("container", "prune", "-f")
+
+    assert sorted(names) == ["new", "up", "writer"]
+    assert declined.code == 1 and "not confirmed" in declined.stderr
     assert pruned.lines[0] == "Deleted Containers:"
-    assert all_ids(cli) == []
+    assert created in pruned.lines
+    assert len(pruned.lines) == 5  # header, two IDs, a blank line, the total
+    assert re.fullmatch(r"Total reclaimed space: [0-9.]+[kM]B", pruned.lines[-1])
+    assert all_ids(cli) == [running.stdout.strip()]
 
 
 def test_image_that_does_not_exist_fails_with_125_and_leaves_nothing(
