@@ -28,6 +28,7 @@ from servin_core.containers.model import Container, State
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.rootfs import unmount_rootfs
 from servin_core.containers.runtime import runtime_of
+from servin_core.errors import NotFound
 from servin_core.state.locks import try_object_lock
 
 if TYPE_CHECKING:
@@ -72,8 +73,8 @@ def refresh(core: Core, container: Container) -> Container:
             return container
         try:
             current = core.containers.get(container.id)
-        except Exception:
-            return container
+        except NotFound:
+            return container  # removed meanwhile
         return reconcile_locked(core, current)
 
 

@@ -264,7 +264,7 @@ def _size(core: Any, container: Container) -> str:
     written = written_bytes(core, container)
     try:
         image_size = core.images.get(container.image_id).size
-    except Exception:  # the image went away with --force: show what is known
+    except NotFound:  # the image went away with --force: show what is known
         image_size = 0
     return f"{human_size(written)} (virtual {human_size(written + image_size)})"
 
