@@ -1,0 +1,175 @@
+"""Servin's CLI and podman, each with an image store of its own.
+
+Both import the same busybox tarball once, before the rounds, and then run
+``run --rm busybox true`` from that store, timed around the one subprocess,
+start-up included: what a user waits for at the prompt.
+
+podman is configured for this host as Servin is: runc (crun refuses hybrid
+cgroups), cgroupfs (no systemd), a file for events (no journal), the
+caller's rlimits (no CAP_SYS_RESOURCE to raise them) and ``--network none``,
+since Servin's containers have only loopback so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _rootfs import IMAGE
+
+__all__ = ["Podman", "Servin", "ToolFailed", "missing_tools", "servin_cli"]
+
+_TIMEOUT = 120
+
+
+class ToolFailed(Exception):
+    """A tool exited non-zero; the message holds the end of its output."""
+
+
+def servin_cli() -> Path:
+    """The CLI installed beside the interpreter running the benchmark."""
+    return Path(sys.executable).parent / "servin-tui"
+
+
+def missing_tools() -> list[str]:
+    """The external programs the benchmark needs and cannot find."""
+    missing = [
+        name for name in ("podman", "runc", "conmon") if shutil.which(name) is None
+    ]
+    if not servin_cli().exists():
+        missing.append(str(servin_cli()))
+    return missing
+
+
+def timed(name: str, command: list[str], log: Path) -> float:
+    """Run ``command`` and return its wall-clock seconds; ToolFailed if it
+    exits non-zero. Output goes to ``log``, read only on failure."""
+    with log.open("wb") as output:
+        start = time.perf_counter()
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            timeout=_TIMEOUT,
+        )
+        seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        text = log.read_text(errors="replace")[-4000:]
+        raise ToolFailed(f"{name} exited with {result.returncode}:\n{text}")
+    return seconds
+
+
+class Servin:
+    """``servin-tui --root DIR``, as users run it."""
+
+    name = "servin"
+
+    def __init__(self, directory: Path, tarball: Path) -> None:
+        self.root = directory / "servin"
+        self._log = directory / "servin.log"
+        timed(self.name, [*self._base(), "import", str(tarball), IMAGE], self._log)
+
+    def command(self) -> list[str]:
+        return [*self._base(), "run", "--rm", IMAGE, "true"]
+
+    def run_once(self) -> float:
+        return timed(self.name, self.command(), self._log)
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _base(self) -> list[str]:
+        return [str(servin_cli()), "--root", str(self.root)]
+
+
+class Podman:
+    """Debian's podman with its own root, run root and temporary directory."""
+
+    name = "podman"
+
+    def __init__(self, directory: Path, tarball: Path) -> None:
+        self.root = directory / "podman"
+        # podman refuses a run root path longer than 50 characters.
+        base = "/run" if os.access("/run", os.W_OK) else tempfile.gettempdir()
+        key = hashlib.sha256(str(directory).encode()).hexdigest()[:12]
+        self.scratch = Path(base) / f"servin-bench-{key}"
+        self._log = directory / "podman.log"
+        timed(self.name, [*self._base(), "import", str(tarball), IMAGE], self._log)
+
+    def command(self) -> list[str]:
+        return [
+            *self._base(),
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            *_ulimits(),
+            IMAGE,
+            "true",
+        ]
+
+    def run_once(self) -> float:
+        return timed(self.name, self.command(), self._log)
+
+    def close(self) -> None:
+        # podman leaves its overlay store mounted; unmount before removing.
+        # (Not ``podman system reset``: as root it also removes the host's
+        # network definitions.)
+        for path in (self.root, self.scratch):
+            unmount_under(path)
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _base(self) -> list[str]:
+        return [
+            "podman",
+            *("--root", str(self.root)),
+            *("--runroot", str(self.scratch / "run")),
+            *("--tmpdir", str(self.scratch / "tmp")),
+            *("--storage-driver", "overlay"),
+            *("--runtime", "runc"),
+            *("--cgroup-manager", "cgroupfs"),
+            *("--events-backend", "file"),
+        ]
+
+
+def _ulimits() -> list[str]:
+    """The caller's open files and processes, as Servin's defaults.
+
+    podman lowers its own process limit to the kernel's pid_max when it
+    starts (seen with podman 4.3), and runc cannot raise a container's limit
+    above the one it inherits, so the process limit is capped there.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    flags = ["--ulimit", f"nofile={_limit(soft)}:{_limit(hard)}"]
+
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    soft, hard = (pid_max if v < 0 else min(v, pid_max) for v in (soft, hard))
+    flags += ["--ulimit", f"nproc={soft}:{hard}"]
+    return flags
+
+
+def _limit(value: int) -> str:
+    return "-1" if value == resource.RLIM_INFINITY else str(value)
+
+
+def unmount_under(root: Path) -> None:
+    """Detach every mount at or below ``root``, deepest first."""
+    prefix = str(root.resolve())
+    points = []
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            # Field 5 is the mount point, with spaces and the like as \\ooo.
+            point = line.split()[4].encode().decode("unicode_escape")
+            if point == prefix or point.startswith(prefix + "/"):
+                points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "--lazy", point], capture_output=True)

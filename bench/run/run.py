@@ -1,0 +1,142 @@
+"""Benchmark of ``run --rm busybox true``: Servin against podman and the bare
+OCI runtime (issue 3).
+
+The same busybox root filesystem is imported once into Servin's store and
+podman's and unpacked into a bundle for runc; then each round runs the
+container once with every tool, and the medians over the rounds are
+compared. The tools take turns in a different order each round, so that
+machine noise and position in the round hit all of them alike. The goals:
+Servin faster than podman, and within 2x of the bare runtime.
+
+Run as root from the repository root::
+
+    .venv/bin/python bench/run/run.py [--rounds 20] [--json FILE]
+
+Exit status 1 when a tool is missing or a run fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from _bare import RUNTIME, BareRuntime
+from _exec import exec_status
+from _report import format_report, summarize
+from _rootfs import build_rootfs_tar
+from _tools import Podman, Servin, ToolFailed, missing_tools
+
+__all__ = ["main"]
+
+NOTES = [
+    "network: Servin's containers have only loopback so far, so podman runs"
+    " with --network none and runc in a new network namespace",
+    "podman: --runtime runc --cgroup-manager cgroupfs --events-backend file,"
+    " caller's ulimits; runc: create, start, wait for exit, delete",
+]
+
+
+class Tool(Protocol):
+    name: str
+
+    def run_once(self) -> float: ...
+
+    def close(self) -> None: ...
+
+
+class _Bare:
+    """The bare runtime under the same interface as the two CLIs."""
+
+    name = RUNTIME
+
+    def __init__(self, directory: Path, tarball: Path) -> None:
+        self._runtime = BareRuntime(directory, tarball)
+
+    def run_once(self) -> float:
+        return self._runtime.run_once()
+
+    def close(self) -> None:
+        self._runtime.close()
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time `run --rm busybox true` with Servin, podman and runc."
+    )
+    parser.add_argument("--rounds", type=int, default=20, help="runs per tool")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write figures")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("/var/tmp"),
+        help="where the temporary stores and bundle go (not a tmpfs)",
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    missing = missing_tools()
+    if missing:
+        print(f"cannot benchmark: missing {', '.join(missing)}", file=sys.stderr)
+        print("(Debian packages: podman runc conmon)", file=sys.stderr)
+        return 1
+    if os.geteuid() != 0:
+        print("cannot benchmark: runc and podman run here as root", file=sys.stderr)
+        return 1
+
+    workdir = Path(tempfile.mkdtemp(prefix="servin-bench-run-", dir=args.workdir))
+    tools: list[Tool] = []
+    try:
+        tarball = build_rootfs_tar(workdir / "busybox.tar")
+        print("importing busybox into Servin and podman, making runc's bundle")
+        tools.append(Servin(workdir, tarball))
+        tools.append(Podman(workdir, tarball))
+        tools.append(_Bare(workdir, tarball))
+        seconds = _rounds(tools, args.rounds)
+    except ToolFailed as e:
+        print(f"benchmark failed: {e}", file=sys.stderr)
+        return 1
+    finally:
+        for tool in tools:
+            tool.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    summary = summarize(seconds, NOTES, exec_status())
+    print()
+    print(format_report(summary))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    return 0
+
+
+def _rounds(tools: list[Tool], rounds: int) -> dict[str, list[float]]:
+    # One untimed run each first: podman makes its run root and database on
+    # its first run, and every tool's binaries come into the page cache.
+    for tool in tools:
+        tool.run_once()
+
+    seconds: dict[str, list[float]] = {tool.name: [] for tool in tools}
+    for number in range(rounds):
+        shift = number % len(tools)
+        timings = []
+        for tool in tools[shift:] + tools[:shift]:
+            took = tool.run_once()
+            seconds[tool.name].append(took)
+            timings.append(f"{tool.name} {took * 1000:.0f}ms")
+        print(f"round {number + 1}/{rounds}: {', '.join(timings)}", flush=True)
+    return seconds
+
+
+if __name__ == "__main__":
+    sys.exit(main())
