@@ -28,7 +28,7 @@ from typing import Any
 from _rootfs import unpack
 from _tools import ToolFailed
 
-__all__ = ["RUNTIME", "BareRuntime"]
+__all__ = ["RUNTIME", "BareRuntime", "caller_rlimits"]
 
 RUNTIME = "runc"
 _TIMEOUT = 60

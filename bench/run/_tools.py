@@ -24,7 +24,16 @@ from pathlib import Path
 
 from _rootfs import IMAGE
 
-__all__ = ["Podman", "Servin", "ToolFailed", "missing_tools", "servin_cli"]
+__all__ = [
+    "Podman",
+    "Servin",
+    "ToolFailed",
+    "missing_tools",
+    "servin_cli",
+    "timed",
+    "tool_environment",
+    "unmount_under",
+]
 
 _TIMEOUT = 120
 
@@ -48,9 +57,21 @@ def missing_tools() -> list[str]:
     return missing
 
 
+def tool_environment() -> dict[str, str]:
+    """The environment every tool runs in: the caller's, except that Python
+    may cache bytecode. An installed Servin has its modules compiled; with
+    PYTHONDONTWRITEBYTECODE set (as in some shells and CI jobs), every
+    module changed since its last compile would be compiled anew in every
+    run, and the benchmark would time the compiler."""
+    environment = dict(os.environ)
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environment
+
+
 def timed(name: str, command: list[str], log: Path) -> float:
     """Run ``command`` and return its wall-clock seconds; ToolFailed if it
     exits non-zero. Output goes to ``log``, read only on failure."""
+    environment = tool_environment()
     with log.open("wb") as output:
         start = time.perf_counter()
         result = subprocess.run(
@@ -58,6 +79,7 @@ def timed(name: str, command: list[str], log: Path) -> float:
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env=environment,
             timeout=_TIMEOUT,
         )
         seconds = time.perf_counter() - start
