@@ -20,9 +20,16 @@ _MS = 1000.0
 
 
 def summarize(
-    seconds: dict[str, list[float]], notes: list[str], exec_note: str
+    seconds: dict[str, list[float]],
+    background: dict[str, list[float]],
+    notes: list[str],
+    exec_note: str,
 ) -> dict[str, Any]:
-    """Everything measured, in the shape written by ``--json``."""
+    """Everything measured, in the shape written by ``--json``.
+
+    ``background`` holds, per run, how long the tool's processes went on
+    after its command returned (conmon, exit commands): not in the run's
+    time, shown apart."""
     medians = {name: statistics.median(runs) for name, runs in seconds.items()}
     tools = {
         name: {
@@ -30,6 +37,8 @@ def summarize(
             "median": medians[name],
             "min": min(runs),
             "max": max(runs),
+            "background_seconds": background[name],
+            "background_median": statistics.median(background[name]),
         }
         for name, runs in seconds.items()
     }
@@ -59,13 +68,17 @@ def format_report(summary: dict[str, Any]) -> str:
         f"{summary['command']}: {summary['rounds']} rounds per tool, interleaved",
         *summary["notes"],
         "",
-        f"{'tool':<8} {'median':>10} {'min':>10} {'max':>10}",
+        f"{'tool':<8} {'median':>10} {'min':>10} {'max':>10} {'background':>12}",
     ]
     for name, entry in summary["tools"].items():
         lines.append(
             f"{name:<8} {entry['median'] * _MS:>8.1f}ms {entry['min'] * _MS:>8.1f}ms"
-            f" {entry['max'] * _MS:>8.1f}ms"
+            f" {entry['max'] * _MS:>8.1f}ms {entry['background_median'] * _MS:>10.1f}ms"
         )
+    lines.append(
+        "(background: median time the tool's processes ran on after it"
+        " returned, not counted)"
+    )
     lines.append("")
     for name, ratio in summary["ratios"].items():
         line = f"{name} {ratio:.2f}x (lower is faster)"

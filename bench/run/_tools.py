@@ -96,6 +96,7 @@ class Servin:
 
     def __init__(self, directory: Path, tarball: Path) -> None:
         self.root = directory / "servin"
+        self.marker = str(self.root)
         self._log = directory / "servin.log"
         timed(self.name, [*self._base(), "import", str(tarball), IMAGE], self._log)
 
@@ -119,6 +120,7 @@ class Podman:
 
     def __init__(self, directory: Path, tarball: Path) -> None:
         self.root = directory / "podman"
+        self.marker = str(self.root)
         # podman refuses a run root path longer than 50 characters.
         base = "/run" if os.access("/run", os.W_OK) else tempfile.gettempdir()
         key = hashlib.sha256(str(directory).encode()).hexdigest()[:12]
