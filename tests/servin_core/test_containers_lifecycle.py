@@ -135,9 +135,16 @@ async def test_stop_of_a_process_that_obeys_takes_its_status(box: Core) -> None:
 
 async def test_kill_with_a_signal(box: Core) -> None:
     container = await lifecycle.create(
-        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"], init=True)
+        box,
+        ContainerConfig(
+            image=IMAGE, cmd=["sh", "-c", "echo ready; exec sleep 1000"], init=True
+        ),
     )
     await lifecycle.start(box, container.id)
+    # The init process forwards signals once it has started its child; a
+    # signal sent before that would be lost (PID 1 ignores what it does not
+    # handle), so wait for the child to speak.
+    await _wait_for_output(box, container.id, b"ready\n")
 
     await lifecycle.kill(box, container.id, signal="SIGUSR1")
     status = await lifecycle.wait(box, container.id)
