@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from servin_core.containers.cleanup import cleanup
 from servin_core.containers.create import create_sync
+from servin_core.containers.exec import exec_
 from servin_core.containers.locked import locked, run_locked
 from servin_core.containers.model import Container, ContainerConfig
 from servin_core.containers.reconcile import refresh
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "cleanup",
     "create",
+    "exec_",
     "kill",
     "pause",
     "prune",
