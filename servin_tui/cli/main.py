@@ -11,152 +11,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from servin_tui.cli import (
-    archive,
-    containers,
-    images,
-    importer,
-    inspect,
-    login,
-    remove,
-    transfer,
-)
-from servin_tui.cli.command import Command, Runner, Session
+from servin_tui.cli.command import Runner, Session
+from servin_tui.cli.parser import build_parser
 
 if TYPE_CHECKING:
     from servin_core.config import Config
 
 __all__ = ["build_parser", "run"]
 
-_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-_IMAGE_COMMANDS: list[Command] = [
-    *images.COMMANDS,
-    *transfer.COMMANDS,
-    *login.COMMANDS,
-    *inspect.COMMANDS,
-    *remove.COMMANDS,
-    *archive.COMMANDS,
-    *importer.COMMANDS,
-]
-# Top-level commands: containers' ``inspect`` tries containers, then images;
-# images' own stays ``image inspect``.
-_COMMANDS: list[Command] = [
-    *(c for c in _IMAGE_COMMANDS if c.name != "inspect"),
-    *containers.COMMANDS,
-]
-_TOP_LEVEL_ORDER = (
-    "run",
-    "create",
-    "start",
-    "stop",
-    "restart",
-    "kill",
-    "rm",
-    "ps",
-    "logs",
-    "wait",
-    "pause",
-    "unpause",
-    "rename",
-    "images",
-    "pull",
-    "push",
-    "tag",
-    "rmi",
-    "inspect",
-    "history",
-    "login",
-    "logout",
-    "save",
-    "load",
-    "import",
-)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="servin-tui",
-        description=(
-            "Servin runs Linux containers and manages them from the keyboard. "
-            "The subcommands follow docker's syntax."
-        ),
-    )
-    parser.add_argument(
-        "--root",
-        type=Path,
-        metavar="DIR",
-        help="keep all state (data, run directory, sockets) under DIR",
-    )
-    parser.add_argument(
-        "--config", type=Path, metavar="FILE", help="configuration file (TOML)"
-    )
-    parser.add_argument(
-        "--log-level",
-        choices=_LOG_LEVELS,
-        default="warning",
-        metavar="LEVEL",
-        help=f"log to stderr from this level on: {', '.join(_LOG_LEVELS)}",
-    )
-    parser.add_argument(
-        "--theme",
-        metavar="NAME",
-        help="with no command: the application's theme (dark, light, high-contrast)",
-    )
-    parser.add_argument("--version", action="version", version=_version())
-
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    by_name = {c.name: c for c in _COMMANDS if c.name}
-    for name in sorted(by_name, key=_TOP_LEVEL_ORDER.index):
-        _add(commands, name, by_name[name])
-
-    container = commands.add_parser(
-        "container", help="manage containers (ls, run, rm, prune, ...)"
-    )
-    container_commands = container.add_subparsers(
-        dest="container_command", metavar="COMMAND", required=True
-    )
-    for (first, *aliases), command in containers.GROUP:
-        _add(container_commands, first, command, aliases)
-
-    image = commands.add_parser("image", help="manage images (ls, pull, rm, ...)")
-    image_commands = image.add_subparsers(
-        dest="image_command", metavar="COMMAND", required=True
-    )
-    for command in _IMAGE_COMMANDS:
-        if command.image_names:
-            first, *aliases = command.image_names
-            _add(image_commands, first, command, aliases)
-    return parser
-
-
-def _add(
-    group: argparse._SubParsersAction[argparse.ArgumentParser],
-    name: str,
-    command: Command,
-    aliases: Sequence[str] = (),
-) -> None:
-    parser = group.add_parser(
-        name, aliases=list(aliases), help=command.help, description=command.help
-    )
-    command.configure(parser)
-    parser.set_defaults(run=command.run)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"servin-tui {version('servin')}"
-    except PackageNotFoundError:
-        return "servin-tui (not installed)"
-
 
 def run(argv: Sequence[str]) -> int:
     """Run one command line; returns the exit status."""
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if getattr(args, "run", None) is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -1,0 +1,180 @@
+"""Which commands exist, where each lives, and its one-line help, without
+importing any of them.
+
+Every command run pays for what ``main`` imports before it can parse the
+command line, so the parser is built from this table: the names and help
+lines cost nothing, and only the chosen command's module is imported (see
+parser.py). The modules' ``COMMANDS`` lists stay what defines a command;
+tests/servin_tui/test_cli_catalog.py checks that this table names every one
+of them with the same help, and :func:`discover` finds a command registered
+in a module but missing here, at the old cost, so a new command works even
+before it is listed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from servin_tui.cli.command import Command
+
+__all__ = [
+    "CONTAINER_GROUP",
+    "IMAGE_GROUP",
+    "TOP_LEVEL",
+    "Entry",
+    "Group",
+    "discover",
+    "load",
+    "registered",
+]
+
+Group = Literal["top", "container", "image"]
+_PACKAGE = "servin_tui.cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A command as the parser lists it: names (first one shown, the rest
+    aliases), the module that defines it and its help line."""
+
+    names: tuple[str, ...]
+    module: str
+    """Module name under servin_tui.cli."""
+    help: str
+    key: str = ""
+    """The name of a module attribute holding the command, or its ``name``
+    in the module's COMMANDS (in the ``image`` group: its first image
+    name); empty: the first of ``names``."""
+
+
+def _e(names: str, module: str, help: str, key: str = "") -> Entry:
+    return Entry(tuple(names.split()), module, help, key)
+
+
+TOP_LEVEL: tuple[Entry, ...] = (
+    _e("run", "containers_run", "create and start a container, show its output"),
+    _e("create", "containers_run", "create a container, print its ID"),
+    _e("start", "containers_lifecycle", "start containers"),
+    _e("stop", "containers_lifecycle", "stop running containers"),
+    _e("restart", "containers_lifecycle", "restart containers"),
+    _e("kill", "containers_lifecycle", "send a signal to containers"),
+    _e("rm", "containers_lifecycle", "remove containers"),
+    _e("ps", "containers_list", "list containers"),
+    _e("logs", "containers_logs", "print a container's output"),
+    _e("wait", "containers_lifecycle", "wait for containers to stop, print exit codes"),
+    _e("pause", "containers_lifecycle", "pause all processes of containers"),
+    _e("unpause", "containers_lifecycle", "resume paused containers"),
+    _e("rename", "containers_lifecycle", "rename a container"),
+    _e("images", "images", "list images"),
+    _e("pull", "transfer", "download an image"),
+    _e("push", "transfer", "upload an image"),
+    _e("tag", "images", "add a name to an image"),
+    _e("rmi", "remove", "remove images"),
+    _e(
+        "inspect",
+        "containers_inspect",
+        "show details of containers or images as JSON",
+    ),
+    _e("history", "inspect", "show the history of an image"),
+    _e("login", "login", "log in to a registry"),
+    _e("logout", "login", "log out of a registry"),
+    _e("save", "archive", "write images to a tar archive"),
+    _e("load", "archive", "read images from a tar archive"),
+    _e("import", "importer", "create an image from a root filesystem tarball"),
+)
+"""Top-level commands, in the order ``--help`` lists them."""
+
+CONTAINER_GROUP: tuple[Entry, ...] = (
+    _e("run", "containers_run", "create and start a container, show its output"),
+    _e("create", "containers_run", "create a container, print its ID"),
+    _e("ls list ps", "containers_list", "list containers", "ps"),
+    _e("start", "containers_lifecycle", "start containers"),
+    _e("stop", "containers_lifecycle", "stop running containers"),
+    _e("restart", "containers_lifecycle", "restart containers"),
+    _e("kill", "containers_lifecycle", "send a signal to containers"),
+    _e("rm remove", "containers_lifecycle", "remove containers", "rm"),
+    _e("pause", "containers_lifecycle", "pause all processes of containers"),
+    _e("unpause", "containers_lifecycle", "resume paused containers"),
+    _e("wait", "containers_lifecycle", "wait for containers to stop, print exit codes"),
+    _e("rename", "containers_lifecycle", "rename a container"),
+    _e("logs", "containers_logs", "print a container's output"),
+    _e(
+        "inspect",
+        "containers_inspect",
+        "show details of containers as JSON",
+        "CONTAINER_INSPECT",
+    ),
+    _e("prune", "containers_lifecycle", "remove all stopped containers", "PRUNE"),
+)
+"""``container`` COMMAND: docker's names for the container commands."""
+
+IMAGE_GROUP: tuple[Entry, ...] = (
+    _e("ls list", "images", "list images"),
+    _e("tag", "images", "add a name to an image"),
+    _e("pull", "transfer", "download an image"),
+    _e("push", "transfer", "upload an image"),
+    _e("inspect", "inspect", "show details of images as JSON"),
+    _e("history", "inspect", "show the history of an image"),
+    _e("rm remove", "remove", "remove images"),
+    _e("prune", "remove", "remove unused images"),
+    _e("save", "archive", "write images to a tar archive"),
+    _e("load", "archive", "read images from a tar archive"),
+    _e("import", "importer", "create an image from a root filesystem tarball"),
+)
+"""``image`` COMMAND, looked up by the commands' ``image_names``."""
+
+_IMAGE_MODULES: tuple[str, ...] = (
+    *("images", "transfer", "login", "inspect", "remove", "archive", "importer"),
+)
+
+
+def load(entry: Entry, group: Group) -> Command:
+    """Import the entry's module and return its command."""
+    module = importlib.import_module(f"{_PACKAGE}.{entry.module}")
+    key = entry.key or entry.names[0]
+    found = getattr(module, key, None)
+    if isinstance(found, Command):
+        return found
+    commands: list[Command] = module.COMMANDS
+    for command in commands:
+        if group == "image" and key in command.image_names:
+            return command
+        if group != "image" and command.name == key:
+            return command
+    raise LookupError(f"{_PACKAGE}.{entry.module} has no command {key!r}")
+
+
+def registered(group: Group) -> Iterator[tuple[tuple[str, ...], Command]]:
+    """Every command the modules define for ``group``, with its names: the
+    full, slow list, for tests and for :func:`discover`."""
+    from servin_tui.cli import containers
+
+    image_commands = [
+        command
+        for name in _IMAGE_MODULES
+        for command in importlib.import_module(f"{_PACKAGE}.{name}").COMMANDS
+    ]
+    if group == "container":
+        yield from containers.GROUP
+    elif group == "image":
+        for command in image_commands:
+            if command.image_names:
+                yield command.image_names, command
+    else:
+        # containers' ``inspect`` tries containers, then images.
+        for command in [*image_commands, *containers.COMMANDS]:
+            if command.name and not (
+                command.name == "inspect" and command in image_commands
+            ):
+                yield (command.name,), command
+
+
+def discover(name: str, group: Group) -> tuple[tuple[str, ...], Command] | None:
+    """A command registered in a module but not listed here, or None."""
+    for names, command in registered(group):
+        if name in names:
+            return names, command
+    return None
