@@ -12,8 +12,10 @@ import pytest
 from containers_kit import import_busybox, remove_all
 
 from servin_core.containers import lifecycle
+from servin_core.containers.diff import diff
 from servin_core.containers.exec import ExecFailed, exec_
 from servin_core.containers.model import ContainerConfig
+from servin_core.containers.top import top
 from servin_core.core import Core
 from servin_core.errors import Conflict
 
@@ -157,3 +159,74 @@ async def test_exec_in_a_stopped_container_is_a_conflict(box: Core) -> None:
 
     with pytest.raises(Conflict, match="container finished: is not running"):
         await exec_(box, "finished", ["echo", "hi"])
+
+
+async def test_top_lists_the_containers_processes_only(box: Core) -> None:
+    ident = await running(box)
+
+    table = await top(box, ident)
+
+    titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]
+    assert table.titles == titles
+    commands = [row[-1] for row in table.processes]
+    assert commands == ["sleep 600"]
+    assert int(table.processes[0][1]) == box.containers.get(ident).pid
+
+
+async def test_top_takes_ps_options(box: Core) -> None:
+    ident = await running(box)
+
+    table = await top(box, ident, ["-o", "pid,comm"])
+
+    assert table.titles == ["PID", "COMMAND"]
+    assert [row[1] for row in table.processes] == ["sleep"]
+
+
+async def test_top_of_a_stopped_container_is_a_conflict(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["true"]), name="ended"
+    )
+
+    with pytest.raises(Conflict, match="container ended: is not running"):
+        await top(box, container.id)
+
+
+async def test_diff_shows_added_changed_and_deleted_paths(box: Core) -> None:
+    ident = await running(box)
+    script = (
+        "echo new > /tmp/added; echo more >> /etc/passwd; rm /etc/group;"
+        " mkdir -p /srv/data"
+    )
+
+    status, _, _ = await run_exec(box, ident, "sh", "-c", script)
+    await lifecycle.stop(box, ident, timeout=0)
+
+    assert status == 0
+    found = {(change.kind, change.path) for change in await diff(box, ident)}
+    assert found == {
+        ("C", "/etc"),
+        ("C", "/etc/passwd"),
+        ("D", "/etc/group"),
+        ("C", "/tmp"),
+        ("A", "/tmp/added"),
+        ("A", "/srv"),
+        ("A", "/srv/data"),
+    }
+
+
+async def test_diff_of_a_directory_made_again_deletes_what_it_held(
+    box: Core,
+) -> None:
+    ident = await running(box)
+    _, listing, _ = await run_exec(box, ident, "ls", "/usr/sbin")
+
+    await run_exec(box, ident, "sh", "-c", "rm -rf /usr/sbin && mkdir /usr/sbin")
+
+    found = [(c.kind, c.path) for c in await diff(box, ident)]
+    held = listing.decode().split()
+    assert held
+    assert found == [
+        ("C", "/usr"),
+        ("C", "/usr/sbin"),
+        *sorted(("D", f"/usr/sbin/{name}") for name in held),
+    ]
