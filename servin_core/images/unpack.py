@@ -46,8 +46,9 @@ class _LayerError(InvalidArgument):
     pass
 
 
-def apply_layer(tar_stream: BinaryIO, root: str, *, ident: str) -> LayerStats:
-    """Unpack the uncompressed tar ``tar_stream`` into the directory ``root``.
+def apply_layer(tar_stream: BinaryIO, root: str | int, *, ident: str) -> LayerStats:
+    """Unpack the uncompressed tar ``tar_stream`` into the directory ``root``
+    (a path, or a directory descriptor, which stays the caller's to close).
 
     ``ident`` names the layer in errors. On error, ``root`` is left partly
     written: the caller unpacks into a temporary directory and discards it.
@@ -66,9 +67,12 @@ def apply_layer(tar_stream: BinaryIO, root: str, *, ident: str) -> LayerStats:
 
 
 class _Applier:
-    def __init__(self, root: str, ident: str) -> None:
+    def __init__(self, root: str | int, ident: str) -> None:
         self.ident = ident
-        self.root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        if isinstance(root, int):
+            self.root_fd = os.dup(root)
+        else:
+            self.root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         self.is_root = os.geteuid() == 0
         self.stats = LayerStats()
         # Directory metadata is set last, so that a read-only directory can
