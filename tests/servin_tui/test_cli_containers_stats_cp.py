@@ -1,0 +1,68 @@
+"""``stats --no-stream`` and ``cp`` through the real ``servin-tui``."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cli_runner import Cli
+
+IMAGE = "busybox-test:1"
+
+
+@pytest.fixture
+def running(cli: Cli, busybox_rootfs_tar: Path) -> Iterator[str]:
+    """A running container named ``box`` with a file and a directory."""
+    assert cli("import", busybox_rootfs_tar, IMAGE).code == 0
+    script = "mkdir -p /d/e; echo deep > /d/e/f; echo hi > /a; exec sleep 1000"
+    result = cli("run", "-d", "--name", "box", "-m", "32m", IMAGE, "sh", "-c", script)
+    assert result.code == 0, result.stderr
+    yield "box"
+    cli("rm", "-f", "box")
+
+
+def test_stats_no_stream_prints_dockers_table(cli: Cli, running: str) -> None:
+    result = cli("stats", "--no-stream", running)
+
+    assert result.code == 0, result.stderr
+    header, row = result.lines
+    assert header.split("   ")[:2] == ["CONTAINER ID", "NAME"]
+    assert "MEM USAGE / LIMIT" in header and header.endswith("PIDS")
+    assert "/ 32MiB" in row
+    assert int(row.split()[-1]) >= 1
+
+
+def test_stats_format_fields(cli: Cli, running: str) -> None:
+    result = cli("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}")
+
+    assert result.code == 0, result.stderr
+    [line] = result.lines
+    name, pids = line.split()
+    assert name == running and int(pids) >= 1
+
+
+def test_cp_out_and_in_with_dockers_syntax(
+    cli: Cli, running: str, tmp_path: Path
+) -> None:
+    eventually_copied = cli("cp", f"{running}:/d", tmp_path / "d")
+    assert eventually_copied.code == 0, eventually_copied.stderr
+    assert (tmp_path / "d" / "e" / "f").read_text() == "deep\n"
+
+    (tmp_path / "new.txt").write_text("from the host")
+    assert cli("cp", tmp_path / "new.txt", f"{running}:/d/").code == 0
+    streamed = cli("cp", f"{running}:/d/new.txt", "-")
+
+    assert streamed.code == 0
+    with tarfile.open(fileobj=io.BytesIO(streamed.raw_stdout)) as tar:
+        member = tar.extractfile("new.txt")
+        assert member is not None and member.read() == b"from the host"
+
+
+def test_cp_of_a_missing_path_fails_naming_it(cli: Cli, running: str) -> None:
+    result = cli("cp", f"{running}:/nope", "/tmp/")
+
+    assert result.code != 0
+    assert "/nope" in result.stderr and "no such file" in result.stderr
