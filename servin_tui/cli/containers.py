@@ -9,11 +9,13 @@ sit under ``container`` with docker's names there (``ls``, ``list`` and
 from __future__ import annotations
 
 from servin_tui.cli import (
+    containers_copy,
     containers_inspect,
     containers_lifecycle,
     containers_list,
     containers_logs,
     containers_run,
+    containers_stats,
 )
 from servin_tui.cli.command import Command
 
@@ -25,6 +27,8 @@ COMMANDS: list[Command] = [
     *containers_lifecycle.COMMANDS,
     *containers_logs.COMMANDS,
     *containers_inspect.COMMANDS,
+    *containers_stats.COMMANDS,
+    *containers_copy.COMMANDS,
 ]
 """Registered at the top level under their names."""
 
