@@ -16,7 +16,8 @@ exited, so that it is shown once, as the error, rather than twice.
 
 With a terminal, the runtime sends the pty's master through a unix socket
 (``--console-socket``); the caller's ``console`` coroutine then owns it:
-copying to and from the user's terminal and resizing (exec_tty.py).
+copying to and from the user's terminal and resizing (the CLI's is
+servin_tui/cli/console.py).
 """
 
 from __future__ import annotations
