@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from servin_tui.cli import (
     containers_copy,
+    containers_exec,
     containers_inspect,
     containers_lifecycle,
     containers_list,
@@ -29,6 +30,7 @@ COMMANDS: list[Command] = [
     *containers_inspect.COMMANDS,
     *containers_stats.COMMANDS,
     *containers_copy.COMMANDS,
+    *containers_exec.COMMANDS,
 ]
 """Registered at the top level under their names."""
 
