@@ -15,8 +15,9 @@ the process; a line of that shape is held back until the runtime has
 exited, so that it is shown once, as the error, rather than twice.
 
 With a terminal, the runtime sends the pty's master through a unix socket
-(``--console-socket``); the caller's ``console`` coroutine then owns it:
-copying to and from the user's terminal and resizing (the CLI's is
+(``--console-socket``, which runc takes only when it detaches: see
+exec_console.py); the caller's ``console`` coroutine then owns it: copying
+to and from the user's terminal and resizing (the CLI's is
 servin_tui/cli/console.py).
 """
 
@@ -28,13 +29,12 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core.containers.exec_console import Console, run_with_console
 from servin_core.containers.exec_process import ExecRequest, exec_process
 from servin_core.containers.model import State
 from servin_core.containers.paths import ContainerPaths
@@ -47,10 +47,6 @@ if TYPE_CHECKING:
     from servin_core.core import Core
 
 __all__ = ["Console", "ExecFailed", "ExecRequest", "exec_"]
-
-Console = Callable[[int], Awaitable[None]]
-"""Given the pty master's fd: copy it to and from the user until it reads
-EOF or EIO (the process and all holders of the pty are gone)."""
 
 _RUNTIME_FAILED = 255
 """runc's status when it, rather than the process, failed."""
@@ -98,7 +94,8 @@ async def exec_(
         raise InvalidArgument("container", container.name, "a tty needs a console")
 
     paths = ContainerPaths.of(core.config, container.id)
-    request = ExecRequest(list(cmd), tuple(env), user, workdir, tty)
+    # A detached command has nobody to show a terminal to.
+    request = ExecRequest(list(cmd), tuple(env), user, workdir, tty and not detach)
     process = exec_process(paths, container.name, request)
     logger = log.for_object(log.containers, "container", container.id)
     logger.info("exec %s", cmd)
@@ -115,7 +112,8 @@ async def exec_(
             code = await _run([*argv, container.id], None, None, None)
         elif tty:
             assert console is not None
-            code = await _run_with_console(argv, container.id, work, stdin, console)
+            argv += ["--detach", "--pid-file", str(work / "pid")]
+            code = await run_with_console(argv, container.id, work / "pid", console)
         else:
             code = await _run([*argv, container.id], stdin, stdout, stderr)
         failure = _runtime_failure(work / "log") if code == _RUNTIME_FAILED else ""
@@ -159,55 +157,6 @@ async def _run(
     if held and code != _RUNTIME_FAILED:
         _write_all(target, held)
     return code
-
-
-async def _run_with_console(
-    argv: list[str], ident: str, work: Path, stdin: int | None, console: Console
-) -> int:
-    """Run the runtime with a pty; ``console`` gets its master."""
-    path = work / "console.sock"
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
-    listener.listen(1)
-    listener.setblocking(False)
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        "--console-socket",
-        str(path),
-        ident,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    exited = asyncio.ensure_future(process.wait())
-    receiving = asyncio.ensure_future(_receive_master(listener))
-    try:
-        await asyncio.wait({exited, receiving}, return_when=asyncio.FIRST_COMPLETED)
-        if receiving.done() and receiving.exception() is None:
-            master = receiving.result()
-            try:
-                await console(master)
-            finally:
-                os.close(master)
-        return await exited
-    except asyncio.CancelledError:
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-        raise
-    finally:
-        receiving.cancel()
-        listener.close()
-
-
-async def _receive_master(listener: socket.socket) -> int:
-    loop = asyncio.get_running_loop()
-    connection, _ = await loop.sock_accept(listener)
-    with connection:
-        connection.setblocking(True)
-        _, fds, _, _ = await asyncio.to_thread(socket.recv_fds, connection, 4096, 1)
-    if not fds:
-        raise Unavailable("container", "", "the runtime sent no console")
-    return fds[0]
 
 
 def _runtime_failure(log_file: Path) -> str:
