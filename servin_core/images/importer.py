@@ -37,7 +37,7 @@ from servin_core.state.leases import Lease
 if TYPE_CHECKING:
     from servin_core.core import Core
 
-__all__ = ["go_timestamp", "import_image"]
+__all__ = ["go_timestamp", "import_image", "store_layer"]
 
 _READ_SIZE = 1 << 20
 # Failures of reading a source: broken tar, gzip or zstd data, or I/O.
@@ -78,7 +78,7 @@ async def import_image(
         for position, src in enumerate(sources):
             name = _name_of(src, position, len(sources))
             layer = await asyncio.to_thread(
-                _store_layer,
+                store_layer,
                 core,
                 lease,
                 src,
@@ -149,7 +149,7 @@ class _Tee:
             pass
 
 
-def _store_layer(
+def store_layer(
     core: Core, lease: Lease, src: BinaryIO, name: str, level: int
 ) -> _StoredLayer:
     """Read ``src`` once: diff ID, gzip blob and tar validation together."""
