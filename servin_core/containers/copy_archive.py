@@ -16,13 +16,16 @@ from typing import BinaryIO
 
 from servin_core import log
 
-__all__ = ["write_tree"]
+__all__ = ["TreeWriter", "write_tree"]
 
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-class _Writer:
+class TreeWriter:
+    """Adds trees to an open tar stream; subclasses may leave entries out or
+    add their own after a directory's header (``entered``)."""
+
     def __init__(self, tar: tarfile.TarFile, owner: tuple[int, int] | None) -> None:
         self.tar = tar
         self.owner = owner
@@ -44,6 +47,7 @@ class _Writer:
             self.tar.addfile(info)
             fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
             try:
+                self.entered(fd, arcname)
                 for child in sorted(os.listdir(fd)):
                     self.add(fd, child, f"{arcname.rstrip('/')}/{child}")
             finally:
@@ -64,6 +68,9 @@ class _Writer:
         else:
             # Sockets have no place in a tar archive (docker skips them too).
             log.containers.debug("cp: skipped socket %s", arcname)
+
+    def entered(self, fd: int, arcname: str) -> None:
+        """Called with a directory's descriptor after its header is written."""
 
     def add_file(
         self, parent: int, name: str, info: tarfile.TarInfo, st: os.stat_result
@@ -98,4 +105,4 @@ def write_tree(
     to ``out`` as a tar stream whose top entry is ``arcname``. ``owner``
     replaces every entry's uid and gid (``cp`` without ``-a``)."""
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        _Writer(tar, owner).add(parent, name, arcname)
+        TreeWriter(tar, owner).add(parent, name, arcname)

@@ -117,7 +117,7 @@ COMMANDS = [
     Command(
         "stats",
         (),
-        "display a live stream of containers' resource usage",
+        "show a live stream of containers' resource usage",
         _configure,
         _run,
     ),

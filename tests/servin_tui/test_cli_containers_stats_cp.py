@@ -1,8 +1,9 @@
-"""``stats --no-stream`` and ``cp`` through the real ``servin-tui``."""
+"""``stats --no-stream``, ``cp`` and ``commit`` through the real ``servin-tui``."""
 
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +67,12 @@ def test_cp_of_a_missing_path_fails_naming_it(cli: Cli, running: str) -> None:
 
     assert result.code != 0
     assert "/nope" in result.stderr and "no such file" in result.stderr
+
+
+def test_commit_prints_the_image_id_and_the_image_runs(cli: Cli, running: str) -> None:
+    result = cli("commit", "-m", "snapshot", "-c", "ENV MARK=yes", running, "snap:1")
+
+    assert result.code == 0, result.stderr
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", result.stdout.strip())
+    seen = cli("run", "--rm", "snap:1", "sh", "-c", "cat /a /d/e/f; echo $MARK")
+    assert seen.stdout == "hi\ndeep\nyes\n"
