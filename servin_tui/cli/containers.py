@@ -9,6 +9,7 @@ sit under ``container`` with docker's names there (``ls``, ``list`` and
 from __future__ import annotations
 
 from servin_tui.cli import (
+    containers_commit,
     containers_copy,
     containers_exec,
     containers_inspect,
@@ -30,6 +31,7 @@ COMMANDS: list[Command] = [
     *containers_inspect.COMMANDS,
     *containers_stats.COMMANDS,
     *containers_copy.COMMANDS,
+    *containers_commit.COMMANDS,
     *containers_exec.COMMANDS,
 ]
 """Registered at the top level under their names."""
