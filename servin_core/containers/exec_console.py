@@ -11,6 +11,11 @@ re-parented here, and waits for it by PID afterwards.
 Being a subreaper is process-wide: a process daemonized by another thread
 within that window (conmon, at a start) would be adopted too. It is
 switched off as soon as the runtime has returned.
+
+TODO: signals sent to Servin itself (SIGTERM from a supervisor) do not
+reach a process with a terminal, as the foreground runtime forwards them
+without one; keys such as ctrl-C do, through the pty. Forwarding needs a
+handler that sends them to the adopted PID.
 """
 
 from __future__ import annotations

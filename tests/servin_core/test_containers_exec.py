@@ -4,7 +4,9 @@ what the container's processes and file changes look like."""
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -230,3 +232,31 @@ async def test_diff_of_a_directory_made_again_deletes_what_it_held(
         ("C", "/usr/sbin"),
         *sorted(("D", f"/usr/sbin/{name}") for name in held),
     ]
+
+
+async def test_diff_sees_the_image_through_its_own_whiteouts(
+    core: Core, busybox_rootfs_tar: Path, tmp_path: Path
+) -> None:
+    """A file the image's top layer deleted is new when the container makes
+    it again; one the top layer replaced is changed."""
+    layer = tmp_path / "top.tar"
+    with tarfile.open(layer, "w") as tar:
+        tar.addfile(tarfile.TarInfo("etc/.wh.group"))
+        note = b"from the top layer\n"
+        info = tarfile.TarInfo("etc/note")
+        info.size, info.mode = len(note), 0o644
+        tar.addfile(info, io.BytesIO(note))
+    await import_busybox(core, busybox_rootfs_tar, layer)
+    try:
+        ident = await running(core)
+        script = "echo back > /etc/group; echo more >> /etc/note"
+        status, _, _ = await run_exec(core, ident, "sh", "-c", script)
+
+        assert status == 0
+        assert [(c.kind, c.path) for c in await diff(core, ident)] == [
+            ("C", "/etc"),
+            ("A", "/etc/group"),
+            ("C", "/etc/note"),
+        ]
+    finally:
+        await remove_all(core)
