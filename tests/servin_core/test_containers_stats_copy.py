@@ -15,7 +15,7 @@ from containers_kit import eventually, import_busybox, mounts_of, remove_all
 from servin_core.containers import lifecycle
 from servin_core.containers.copy import copy_from_container, copy_to_container
 from servin_core.containers.model import ContainerConfig, Resources
-from servin_core.containers.stats import stats
+from servin_core.containers.stats import CgroupV2, cgroup_reader, stats
 from servin_core.core import Core
 from servin_core.errors import NotFound
 
@@ -88,6 +88,43 @@ async def test_stats_show_memory_its_limit_and_pids(box: Core) -> None:
     assert 0 < row.memory_percent < 100
     assert row.pids >= 1
     assert row.cpu_percent >= 0
+
+
+async def test_stats_count_cpu_time_and_loopback_traffic(box: Core) -> None:
+    ident = await started(
+        box, "ping -c 2 -i 0.2 127.0.0.1 > /dev/null; { while :; do :; done & }"
+    )
+
+    [row] = await stats(box, [box.containers.get(ident)], interval=0.5)
+
+    assert row.cpu_percent > 0
+    assert row.net_received > 0 and row.net_sent > 0
+    assert row.pids == 2
+
+
+def test_the_cgroup_v2_reader_reads_the_unified_files(tmp_path: Path) -> None:
+    """This host has v1 controllers; the v2 files are laid out as the kernel
+    writes them, to check the reader of the other hierarchy."""
+    (tmp_path / "cgroup.controllers").write_text("cpu io memory pids\n")
+    group = tmp_path / "servin" / "abc"
+    group.mkdir(parents=True)
+    (group / "cpu.stat").write_text("usage_usec 2500\nuser_usec 2000\n")
+    (group / "memory.current").write_text("1048576\n")
+    (group / "memory.stat").write_text("anon 1000\ninactive_file 4096\n")
+    (group / "memory.max").write_text("max\n")
+    (group / "pids.current").write_text("3\n")
+    (group / "io.stat").write_text(
+        "8:0 rbytes=100 wbytes=20 rios=1 wios=1\n8:16 rbytes=5 wbytes=0\n"
+    )
+
+    reader = cgroup_reader("abc", tmp_path)
+
+    assert isinstance(reader, CgroupV2)
+    assert reader.cpu_usage_ns() == 2_500_000
+    assert reader.memory_usage() == 1048576 - 4096
+    assert reader.memory_limit() is None
+    assert reader.pids() == 3
+    assert reader.block_io() == (105, 20)
 
 
 async def test_stats_of_an_unlimited_container_show_the_hosts_memory(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+import signal
+import subprocess
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import Cli
+from cli_runner import SERVIN_TUI, Cli
 
 IMAGE = "busybox-test:1"
 
@@ -43,6 +45,20 @@ def test_stats_format_fields(cli: Cli, running: str) -> None:
     [line] = result.lines
     name, pids = line.split()
     assert name == running and int(pids) >= 1
+
+
+def test_stats_streams_successive_tables_into_a_pipe(cli: Cli, running: str) -> None:
+    command = [SERVIN_TUI, "--root", cli.root, "--log-level", "error", "stats"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        assert process.stdout is not None
+        try:
+            lines = [process.stdout.readline() for _ in range(4)]
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=60)
+
+    assert lines[0].startswith("CONTAINER ID") and lines[2].startswith("CONTAINER ID")
+    assert lines[1].split()[1] == lines[3].split()[1] == running
 
 
 def test_cp_out_and_in_with_dockers_syntax(
