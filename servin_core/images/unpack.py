@@ -46,14 +46,19 @@ class _LayerError(InvalidArgument):
     pass
 
 
-def apply_layer(tar_stream: BinaryIO, root: str | int, *, ident: str) -> LayerStats:
+def apply_layer(
+    tar_stream: BinaryIO, root: str | int, *, ident: str, whiteouts: bool = True
+) -> LayerStats:
     """Unpack the uncompressed tar ``tar_stream`` into the directory ``root``
     (a path, or a directory descriptor, which stays the caller's to close).
+    Without ``whiteouts``, ``.wh.`` names are plain files (an archive that is
+    not a layer, as ``cp`` takes).
 
     ``ident`` names the layer in errors. On error, ``root`` is left partly
     written: the caller unpacks into a temporary directory and discards it.
     """
     applier = _Applier(root, ident)
+    applier.whiteouts = whiteouts
     try:
         with tarfile.open(fileobj=tar_stream, mode="r|", errorlevel=2) as tar:
             for member in tar:
@@ -75,6 +80,7 @@ class _Applier:
             self.root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         self.is_root = os.geteuid() == 0
         self.stats = LayerStats()
+        self.whiteouts = True
         # Directory metadata is set last, so that a read-only directory can
         # still receive its entries and its mtime is not disturbed by them.
         self.dirs: list[tuple[tuple[str, ...], tarfile.TarInfo]] = []
@@ -143,7 +149,7 @@ class _Applier:
             return
         base = parts[-1]
         self.stats.entries += 1
-        if base.startswith(WHITEOUT_PREFIX):
+        if self.whiteouts and base.startswith(WHITEOUT_PREFIX):
             self.whiteout(parts, member.name)
             return
         parent = self.open_parent(parts, member.name, create=True)
