@@ -168,9 +168,7 @@ def copy_to_container(core: Core, text: str, directory: str, stream: BinaryIO) -
                 raise InvalidArgument("path", ident, "not a directory")
             target = open_dir(root, parts, ident=ident)
             try:
-                # TODO: entries named .wh.* become overlay whiteouts, as in
-                # a layer; docker writes them as plain files.
-                apply_layer(stream, target, ident=ident)
+                apply_layer(stream, target, ident=ident, whiteouts=False)
             finally:
                 os.close(target)
         log.for_object(log.containers, "container", container.id).info(

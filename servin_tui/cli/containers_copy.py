@@ -131,7 +131,7 @@ def _copy_out(
         spool.seek(0)
         fd = _open_host_dir(directory)
         try:
-            apply_layer(cast(BinaryIO, spool), fd, ident=dest)
+            apply_layer(cast(BinaryIO, spool), fd, ident=dest, whiteouts=False)
         finally:
             os.close(fd)
     return size

@@ -92,3 +92,26 @@ def test_commit_prints_the_image_id_and_the_image_runs(cli: Cli, running: str) -
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", result.stdout.strip())
     seen = cli("run", "--rm", "snap:1", "sh", "-c", "cat /a /d/e/f; echo $MARK")
     assert seen.stdout == "hi\ndeep\nyes\n"
+
+
+def test_cp_keeps_whiteout_names_as_plain_files(
+    cli: Cli, running: str, tmp_path: Path
+) -> None:
+    """``.wh.`` names mean deletions in a layer, not in cp: a container's
+    file so named must not remove the host's file of the other name."""
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        info = tarfile.TarInfo("e/.wh.g")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"odd"))
+    assert cli("cp", "-", f"{running}:/d", stdin=archive.getvalue()).code == 0
+    host = tmp_path / "out" / "d" / "e"
+    host.mkdir(parents=True)
+    (host / "g").write_text("host-own")
+
+    result = cli("cp", f"{running}:/d", tmp_path / "out")
+
+    assert result.code == 0, result.stderr
+    assert (host / "g").read_text() == "host-own"
+    assert (host / ".wh.g").read_text() == "odd"
+    assert (host / "f").read_text() == "deep\n"
