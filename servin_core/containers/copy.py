@@ -18,6 +18,7 @@ symlinks.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import stat
@@ -33,7 +34,12 @@ from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.reconcile import reconcile_locked
 from servin_core.containers.rootfs import mount_rootfs, unmount_rootfs
 from servin_core.containers.rootpath import open_dir, resolve
-from servin_core.errors import InvalidArgument, NotFound
+from servin_core.errors import (
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
 from servin_core.images.unpack import apply_layer
 
 if TYPE_CHECKING:
@@ -169,6 +175,12 @@ def copy_to_container(core: Core, text: str, directory: str, stream: BinaryIO) -
             target = open_dir(root, parts, ident=ident)
             try:
                 apply_layer(stream, target, ident=ident, whiteouts=False)
+            except OSError as e:
+                # Named after the container: a read-only root, a full disk.
+                reason = f"cannot write {e.filename or 'a file'}: {e.strerror}"
+                if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                    raise PermissionDenied("container", ident, reason) from e
+                raise Unavailable("container", ident, reason) from e
             finally:
                 os.close(target)
         log.for_object(log.containers, "container", container.id).info(

@@ -17,7 +17,7 @@ from servin_core.containers.copy import copy_from_container, copy_to_container
 from servin_core.containers.model import ContainerConfig, Resources
 from servin_core.containers.stats import CgroupV2, cgroup_reader, stats
 from servin_core.core import Core
-from servin_core.errors import NotFound
+from servin_core.errors import NotFound, PermissionDenied
 
 IMAGE = "servin-test/busybox"
 READY = "/tmp/ready"
@@ -189,3 +189,19 @@ async def test_cp_into_and_out_of_a_stopped_container(box: Core) -> None:
     assert read_out(box, ident, "/kept") == {"kept": b"before\n"}
     assert read_out(box, ident, "/added") == {"added": b"while stopped"}
     assert mounts_of(ident) == []
+
+
+async def test_cp_into_a_read_only_container_is_refused_naming_it(
+    box: Core,
+) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"], read_only=True)
+    )
+    await lifecycle.start(box, container.id)
+
+    with pytest.raises(PermissionDenied, match="Read-only file system") as caught:
+        copy_to_container(box, container.id, "/", tar_of({"f": b"x"}))
+
+    assert caught.value.ident.startswith(container.short_id)
+    with pytest.raises(NotFound):
+        read_out(box, container.id, "/f")
