@@ -87,3 +87,17 @@ async def test_a_bad_change_fails_before_any_image_is_made(box: Core) -> None:
         await commit(box, ident, "servin-test/bad:1", changes=["ONBUILD RUN x"])
 
     assert [image.id for image in box.images.list()] == before
+
+
+async def test_a_directory_removed_and_made_again_hides_the_images_contents(
+    box: Core,
+) -> None:
+    script = "rm -rf /usr/bin; mkdir /usr/bin; echo new > /usr/bin/only"
+    ident, _ = await run(box, IMAGE, script)
+
+    image = await commit(box, ident)
+
+    _, listed = await run(box, image.id, "ls /usr/bin")
+    assert listed == "only\n"
+    _, original = await run(box, IMAGE, "ls /usr/bin | grep -c .")
+    assert int(original) > 1
