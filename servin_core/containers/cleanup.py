@@ -1,5 +1,6 @@
-"""What runs after a container's process exits, with no daemon: conmon's
-exit command, ``python -m servin_core.containers.cleanup``.
+"""What runs after a container's process exits, with no daemon: the full
+cleanup behind conmon's exit command (exit_hook.py, which calls
+:func:`run_cleanup` when there is something to do).
 
 It records the exit (unless a ``stop`` in another process already did),
 releases what the run held, then applies the restart policy, or removes the
@@ -17,7 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servin_core import log
@@ -29,9 +32,10 @@ from servin_core.errors import NotFound, ServinError
 from servin_core.state.locks import object_lock
 
 if TYPE_CHECKING:
+    from servin_core.config import Config
     from servin_core.core import Core
 
-__all__ = ["cleanup", "cleanup_sync", "main", "should_restart"]
+__all__ = ["cleanup", "cleanup_sync", "main", "run_cleanup", "should_restart"]
 
 _MAX_BACKOFF_STEPS = 6
 
@@ -104,9 +108,33 @@ async def cleanup(
     await asyncio.to_thread(cleanup_sync, core, container_id, started_at)
 
 
-def main(argv: list[str] | None = None) -> None:
+def run_cleanup(
+    data_dir: Path,
+    run_dir: Path,
+    settings: str,
+    container_id: str,
+    started_at: float | None,
+) -> None:
+    """The exit command's work, in a process of its own: ``settings`` are
+    the configuration's other non-default values as JSON."""
     from servin_core.config import Config
+
+    values = {**json.loads(settings), "data_dir": data_dir, "run_dir": run_dir}
+    _cleanup_with(Config.model_validate(values), container_id, started_at)
+
+
+def _cleanup_with(config: Config, container_id: str, started_at: float | None) -> None:
     from servin_core.core import Core
+
+    log.configure("warning")
+    with Core.open(config) as core, contextlib.suppress(NotFound):
+        cleanup_sync(core, container_id, started_at)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The exit command of containers started before exit_hook.py existed,
+    which pass the whole configuration as JSON."""
+    from servin_core.config import Config
 
     parser = argparse.ArgumentParser(prog="servin-cleanup")
     parser.add_argument("--config", required=True, help="the Config as JSON")
@@ -114,9 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("container_id")
     args = parser.parse_args(argv)
     config = Config.model_validate_json(args.config)
-    log.configure("warning")
-    with Core.open(config) as core, contextlib.suppress(NotFound):
-        cleanup_sync(core, args.container_id, args.started_at)
+    _cleanup_with(config, args.container_id, args.started_at)
 
 
 if __name__ == "__main__":

@@ -51,18 +51,25 @@ class Launched:
 
 
 def exit_command(config: Config, container_id: str, started_at: float) -> list[str]:
-    """What conmon runs after the container's exit: ``cleanup`` of this run
-    (``started_at`` tells this run from a later one)."""
-    return [
+    """What conmon runs after the container's exit: the exit hook, which
+    cleans up this run if no one else does (``started_at`` tells this run
+    from a later one). The paths go as arguments, so that the hook can
+    look at the container's directories before it imports anything."""
+    argv = [
         sys.executable,
         "-m",
-        "servin_core.containers.cleanup",
-        "--config",
-        config.model_dump_json(),
-        "--started-at",
-        repr(started_at),
-        container_id,
+        "servin_core.containers.exit_hook",
+        "--data-dir",
+        str(config.data_dir),
+        "--run-dir",
+        str(config.run_dir),
     ]
+    # Only what a file or a caller set: a default configuration is passed
+    # without serializing it (which would build its validators).
+    others = config.model_fields_set - {"data_dir", "run_dir"}
+    if others:
+        argv += ["--settings", config.model_dump_json(include=others)]
+    return [*argv, "--started-at", repr(started_at), container_id]
 
 
 def launch(

@@ -59,9 +59,27 @@ async def _run_run(session: Session, args: argparse.Namespace) -> int:
     except ServinError as e:
         return _failed(session, e, SERVIN_FAILED)
 
-    from servin_core.containers.lifecycle import start
+    from servin_core.containers.exit_hook import mark_attached, unmark_attached
 
     core = session.core()
+    # With --rm in the foreground this process removes the container; the
+    # mark lets the exit command sleep instead of doing it again (it still
+    # does it if this process dies first).
+    attached = container.config.auto_remove and not args.detach
+    if attached:
+        mark_attached(core.config.run_dir, container.id)
+    try:
+        return await _start_and_follow(session, core, container, args.detach)
+    finally:
+        if attached:
+            unmark_attached(core.config.run_dir, container.id)
+
+
+async def _start_and_follow(
+    session: Session, core: Core, container: Container, detach: bool
+) -> int:
+    from servin_core.containers.lifecycle import start
+
     try:
         container = await start(core, container.id)
     except ServinError as e:
@@ -72,7 +90,7 @@ async def _run_run(session: Session, args: argparse.Namespace) -> int:
             await _remove_quietly(core, container.id)
         return _failed(session, e, status)
 
-    if args.detach:
+    if detach:
         session.out(container.id)
         return 0
     code = await follow_until_exit(session, core, container)
