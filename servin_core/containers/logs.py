@@ -9,21 +9,33 @@ the process's two pipes apart.
 With ``log_max_size``, conmon starts the file again when it would grow past
 the limit; a follower notices the file shrinking or being replaced and
 reads the new one from its start.
+
+A follower sleeps until inotify reports a write to the log, a new file in
+its directory, the container's exit or a database write (watch.py), and
+looks at least every quarter second regardless.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from servin_core.containers.model import Container
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.reconcile import refresh
+from servin_core.containers.wait import changes_of
+from servin_core.containers.watch import (
+    IN_ATTRIB,
+    IN_CREATE,
+    IN_MODIFY,
+    IN_MOVED_TO,
+    Watch,
+)
 from servin_core.errors import NotFound
 
 if TYPE_CHECKING:
@@ -31,7 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LogLine", "parse_line", "read_logs"]
 
-_POLL = 0.05
+_LOOK_AGAIN = 0.25
+"""Seconds between looks when no file changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,35 +139,47 @@ async def read_logs(
         if not follow:
             return
 
-        while True:
-            source, position, inode = _reopen_if_rotated(path, source, position, inode)
-            got = False
-            if source is not None:
-                lines, position = _read_from(source, position)
-                for line in lines:
-                    got = True
-                    if until is not None and line.time.timestamp() > until:
-                        return
-                    if _in_window(line, since, until):
-                        yield line
-            if got:
-                continue
-            try:
-                current = refresh(core, core.containers.get(container.id))
-            except NotFound:
-                return
-            if not current.state.is_active:
-                # Read what conmon wrote before the exit, then stop.
+        with _changes(core, container.id, path) as changes:
+            while True:
+                source, position, inode = _reopen_if_rotated(
+                    path, source, position, inode
+                )
+                got = False
                 if source is not None:
                     lines, position = _read_from(source, position)
                     for line in lines:
+                        got = True
+                        if until is not None and line.time.timestamp() > until:
+                            return
                         if _in_window(line, since, until):
                             yield line
-                return
-            await asyncio.sleep(_POLL)
+                if got:
+                    continue
+                try:
+                    current = refresh(core, core.containers.get(container.id))
+                except NotFound:
+                    return
+                if not current.state.is_active:
+                    # Read what conmon wrote before the exit, then stop.
+                    if source is not None:
+                        lines, position = _read_from(source, position)
+                        for line in lines:
+                            if _in_window(line, since, until):
+                                yield line
+                    return
+                await changes.changed(_LOOK_AGAIN)
     finally:
         if source is not None:
             source.close()
+
+
+def _changes(core: Core, container_id: str, log: Path) -> Watch:
+    """What wakes a follower: the exit and database writes (as ``wait``),
+    a write to the log, or a new log file (conmon's rotation)."""
+    changes = changes_of(core, container_id)
+    changes.add(log, IN_MODIFY | IN_ATTRIB)
+    changes.add(log.parent, IN_CREATE | IN_MOVED_TO)
+    return changes
 
 
 def _reopen_if_rotated(
