@@ -14,7 +14,7 @@ from containers_kit import GONE, NO_LEAKS, gone, import_busybox, leaks, remove_a
 from servin_core.containers import lifecycle
 from servin_core.containers.cgroups import cgroup_dirs
 from servin_core.containers.logs import read_logs
-from servin_core.containers.model import ContainerConfig, State
+from servin_core.containers.model import ContainerConfig, Resources, State
 from servin_core.core import Core
 from servin_core.errors import Conflict
 
@@ -247,3 +247,20 @@ async def _wait_for_output(core: Core, ident: str, expected: bytes) -> None:
         if seen == expected:
             return
     raise AssertionError(f"the container ended having printed {seen!r}")
+
+
+async def test_the_memory_limit_oom_kills_and_says_so(box: Core) -> None:
+    # The shell keeps 300 MB in a variable under a 32 MiB limit.
+    ident, status = await run(
+        box,
+        "sh",
+        "-c",
+        'a=$(head -c 300000000 /dev/zero | tr "\\0" x); echo survived ${#a}',
+        resources=Resources(memory=32 << 20),
+    )
+
+    assert status == 137
+    container = box.containers.get(ident)
+    assert container.oom_killed is True
+    assert container.exit_code == 137
+    assert b"survived" not in (await output(box, ident))["stdout"]
