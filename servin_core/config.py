@@ -22,11 +22,9 @@ models' validators are built only when a file is validated
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from servin_core.errors import InvalidArgument
@@ -77,6 +75,8 @@ class Config(BaseModel):
 def _default_dirs() -> tuple[Path, Path]:
     if os.geteuid() == 0:
         return Path("/var/lib/servin"), Path("/run/servin")
+    import platformdirs  # only a user's directories need it
+
     return (
         Path(platformdirs.user_data_dir("servin")),
         Path(platformdirs.user_runtime_dir("servin")),
@@ -86,6 +86,8 @@ def _default_dirs() -> tuple[Path, Path]:
 def default_config_path() -> Path:
     if os.geteuid() == 0:
         return Path("/etc/servin/servin.toml")
+    import platformdirs
+
     return Path(platformdirs.user_config_dir("servin")) / "servin.toml"
 
 
@@ -97,13 +99,18 @@ def load_config(path: Path | None = None) -> Config:
     explicit = path is not None
     path = path or default_config_path()
     try:
-        with path.open("rb") as f:
-            raw = tomllib.load(f)
+        f = path.open("rb")
     except FileNotFoundError:
         if explicit:
             raise InvalidArgument("config", str(path), "file does not exist") from None
         # The defaults need no validation (the fields' types hold them).
         return Config.model_construct()
+
+    import tomllib  # only a file needs the parser
+
+    try:
+        with f:
+            raw = tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument("config", str(path), f"not valid TOML: {e}") from e
     try:
