@@ -11,7 +11,6 @@ finds a mount without a running container unmounts it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["is_mounted", "mount_rootfs", "unmount_rootfs", "upper_dir"]
 
 _MNT_DETACH = 2
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+# The C library the interpreter already links: find_library("c") would run
+# ``ldconfig -p`` in a subprocess on every import of this module.
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def upper_dir(core: Core, container_id: str) -> Path:
