@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from _rootfs import unpack
-from _tools import ToolFailed
+from _tools import ToolFailed, wait_exact
 
 __all__ = ["RUNTIME", "BareRuntime", "caller_rlimits"]
 
@@ -120,13 +120,13 @@ class BareRuntime:
         # pipe would stay open (and the call blocked) until it exits.
         log = self.bundle / "runc.log"
         with log.open("wb") as output:
-            result = subprocess.run(
+            result = subprocess.Popen(
                 [RUNTIME, "--root", str(self.state), *args],
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                timeout=_TIMEOUT,
             )
+            wait_exact(result)
         if result.returncode != 0:
             raise ToolFailed(
                 f"{RUNTIME} {args[0]} exited with {result.returncode}:\n"

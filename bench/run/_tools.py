@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import resource
+import select
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,7 @@ __all__ = [
     "timed",
     "tool_environment",
     "unmount_under",
+    "wait_exact",
 ]
 
 _TIMEOUT = 120
@@ -68,24 +70,40 @@ def tool_environment() -> dict[str, str]:
     return environment
 
 
+def wait_exact(process: subprocess.Popen[bytes]) -> None:
+    """Wait for ``process`` on a pidfd, readable the moment it exits.
+    ``Popen.wait`` with a timeout sleeps in steps of up to 50 ms between
+    looks, which rounded every figure up to the next step."""
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], _TIMEOUT)
+    finally:
+        os.close(pidfd)
+    if not ready:
+        process.kill()
+        process.wait()
+        raise subprocess.TimeoutExpired(process.args, _TIMEOUT)
+    process.wait()
+
+
 def timed(name: str, command: list[str], log: Path) -> float:
     """Run ``command`` and return its wall-clock seconds; ToolFailed if it
     exits non-zero. Output goes to ``log``, read only on failure."""
     environment = tool_environment()
     with log.open("wb") as output:
         start = time.perf_counter()
-        result = subprocess.run(
+        process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,
             env=environment,
-            timeout=_TIMEOUT,
         )
+        wait_exact(process)
         seconds = time.perf_counter() - start
-    if result.returncode != 0:
+    if process.returncode != 0:
         text = log.read_text(errors="replace")[-4000:]
-        raise ToolFailed(f"{name} exited with {result.returncode}:\n{text}")
+        raise ToolFailed(f"{name} exited with {process.returncode}:\n{text}")
     return seconds
 
 
