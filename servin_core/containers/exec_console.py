@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import ctypes.util
 import os
 import shutil
 import socket
@@ -41,7 +40,8 @@ Console = Callable[[int], Awaitable[None]]
 gives EOF or EIO (the process and all holders of the pty are gone)."""
 
 _PR_SET_CHILD_SUBREAPER = 36
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+# The C library the interpreter already links (find_library would run ldconfig).
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _subreaper(on: bool) -> None:
