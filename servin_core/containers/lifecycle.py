@@ -86,7 +86,8 @@ async def unpause(core: Core, text: str) -> Container:
 async def remove(
     core: Core, text: str, *, force: bool = False, volumes: bool = False
 ) -> Container:
-    # TODO: volumes=True removes anonymous volumes once volumes exist (P4).
+    # TODO: volumes=True removes anonymous volumes once volumes exist (the
+    # networks and volumes issue, P3).
     return await run_locked(core, text, lambda c: remove_locked(core, c, force=force))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from servin_core import log
 from servin_core.containers.capabilities import container_capabilities
 from servin_core.containers.devices import (
     default_device_rules,
@@ -119,10 +120,11 @@ def parse_security_opts(options: list[str]) -> SecurityOptions:
                     "security option", option, "systempaths takes only unconfined"
                 )
             result.system_paths_unconfined = True
-        # TODO: log that apparmor/label options are ignored (and that
-        # --privileged skipped capabilities Servin lacks) once log.py declares
-        # a containers logger; loggers are declared only there.
-        elif key not in ("apparmor", "label"):
+        elif key in ("apparmor", "label"):
+            # Accepted as docker accepts them on hosts without AppArmor or
+            # SELinux: there is nothing to apply them to.
+            log.containers.info("security option %s ignored on this host", option)
+        else:
             raise InvalidArgument("security option", option, "unknown option")
     return result
 

@@ -77,7 +77,7 @@ def check_config(config: ContainerConfig, container: str) -> None:
                 "container", container, f"bind source {mount.source} does not exist"
             )
         if mount.type == "volume":
-            # TODO: named volumes come with the volumes issue (P4).
+            # TODO: named volumes come with the networks and volumes issue (P3).
             raise InvalidArgument("container", container, "volumes are not supported")
         if not mount.target.startswith("/"):
             raise InvalidArgument(

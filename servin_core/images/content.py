@@ -42,7 +42,8 @@ class BlobWriter:
         self.temp_path = store.ingest_dir / name
         # Unbuffered: callers write large chunks, and what progress reports as
         # written is then on disk.
-        self._file: BinaryIO | None = open(self.temp_path, "xb", buffering=0)  # noqa: SIM115
+        file = open(self.temp_path, "xb", buffering=0)  # noqa: SIM115
+        self._file: BinaryIO | None = file
 
     def write(self, data: bytes | memoryview) -> None:
         assert self._file is not None, "blob writer is closed"

@@ -168,7 +168,7 @@ def _integer(flag: str, text: str | None) -> int | None:
 def _supported(mounts: list[Mount]) -> list[Mount]:
     """Refuse volumes here, naming what the user typed, rather than as the
     runtime would, naming a container that is not made yet."""
-    # TODO: named and anonymous volumes come with the volumes issue (P4);
+    # TODO: named and anonymous volumes come with the networks and volumes issue (P3);
     # drop this check when the runtime mounts them.
     for mount in mounts:
         if mount.type == "volume":

@@ -35,7 +35,9 @@ async def running(core: Core, **config: object) -> str:
     """A started container that sleeps; its ID."""
     container = await lifecycle.create(
         core,
-        ContainerConfig(image=IMAGE, cmd=["sleep", "600"], **config),  # type: ignore[arg-type]
+        ContainerConfig.model_validate(
+            {"image": IMAGE, "cmd": ["sleep", "600"], **config}
+        ),
     )
     await lifecycle.start(core, container.id)
     return container.id

@@ -28,7 +28,9 @@ async def box(core: Core, busybox_rootfs_tar: Path) -> AsyncIterator[Core]:
 async def started(core: Core, script: str, **config: object) -> str:
     container = await lifecycle.create(
         core,
-        ContainerConfig(image=IMAGE, cmd=["sh", "-c", script], **config),  # type: ignore[arg-type]
+        ContainerConfig.model_validate(
+            {"image": IMAGE, "cmd": ["sh", "-c", script], **config}
+        ),
     )
     await lifecycle.start(core, container.id)
     return container.id
@@ -36,7 +38,8 @@ async def started(core: Core, script: str, **config: object) -> str:
 
 async def collect(core: Core, ident: str, **options: object) -> list[LogLine]:
     container = core.containers.get(ident)
-    return [line async for line in read_logs(core, container, **options)]  # type: ignore[arg-type]
+    lines = read_logs(core, container, **options)  # type: ignore[arg-type]
+    return [line async for line in lines]
 
 
 async def test_follow_sees_new_lines_in_order_with_their_streams(box: Core) -> None:
