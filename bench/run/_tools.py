@@ -116,10 +116,14 @@ class Servin:
         self.root = directory / "servin"
         self.marker = str(self.root)
         self._log = directory / "servin.log"
-        timed(self.name, [*self._base(), "import", str(tarball), IMAGE], self._log)
+        timed(self.name, [*self.base(), "import", str(tarball), IMAGE], self._log)
 
     def command(self) -> list[str]:
-        return [*self._base(), "run", "--rm", IMAGE, "true"]
+        return [*self.base(), "run", "--rm", *self.run_flags(), IMAGE, "true"]
+
+    def run_flags(self) -> list[str]:
+        """What ``run`` is told besides the image and command: nothing."""
+        return []
 
     def run_once(self) -> float:
         return timed(self.name, self.command(), self._log)
@@ -127,7 +131,8 @@ class Servin:
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def _base(self) -> list[str]:
+    def base(self) -> list[str]:
+        """The CLI with this store, before the command."""
         return [str(servin_cli()), "--root", str(self.root)]
 
 
@@ -144,19 +149,14 @@ class Podman:
         key = hashlib.sha256(str(directory).encode()).hexdigest()[:12]
         self.scratch = Path(base) / f"servin-bench-{key}"
         self._log = directory / "podman.log"
-        timed(self.name, [*self._base(), "import", str(tarball), IMAGE], self._log)
+        timed(self.name, [*self.base(), "import", str(tarball), IMAGE], self._log)
 
     def command(self) -> list[str]:
-        return [
-            *self._base(),
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            *_ulimits(),
-            IMAGE,
-            "true",
-        ]
+        return [*self.base(), "run", "--rm", *self.run_flags(), IMAGE, "true"]
+
+    def run_flags(self) -> list[str]:
+        """What ``run`` is told besides the image and command."""
+        return ["--network", "none", *_ulimits()]
 
     def run_once(self) -> float:
         return timed(self.name, self.command(), self._log)
@@ -169,7 +169,8 @@ class Podman:
             unmount_under(path)
             shutil.rmtree(path, ignore_errors=True)
 
-    def _base(self) -> list[str]:
+    def base(self) -> list[str]:
+        """podman with this store and host's settings, before the command."""
         return [
             "podman",
             *("--root", str(self.root)),
