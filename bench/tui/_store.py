@@ -56,6 +56,8 @@ class Store:
         self.root = root
         self.config = Config(data_dir=root, run_dir=root / "run")
         self.count = 0
+        self.short_ids: list[str] = []
+        """The containers' IDs as the list shows them, oldest first."""
 
     def import_busybox(self, tarball: Path) -> None:
         asyncio.run(self._import(tarball))
@@ -79,7 +81,8 @@ class Store:
         try:
             while self.count < count:
                 name = container_name(self.count + 1)
-                await lifecycle.create(core, config, name=name)
+                container = await lifecycle.create(core, config, name=name)
+                self.short_ids.append(container.id[:12])
                 self.count += 1
         finally:
             core.close()

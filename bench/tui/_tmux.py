@@ -3,8 +3,11 @@
 This adds what the headless run leaves out: starting Python, importing
 Textual and the core, and writing the frames to a terminal. The benchmark
 reads the terminal with ``tmux capture-pane`` every few milliseconds until
-the newest containers' names are all on it (the list opens sorted newest
-first, so they are its top rows). tmux runs on a server of its own
+the newest containers' IDs are all on it (the list opens sorted newest
+first, so they are its top rows), and notes whether their names are legible
+on that same screen: sometimes the first paint cuts every column to its
+header's width, and names like ``bench-00500`` show as ``benc…`` until the
+ages are next redrawn, some 30 s later. tmux runs on a server of its own
 (``-L``), so no user's sessions are touched, and the server is ended after
 each launch.
 """
@@ -36,12 +39,16 @@ def have_tmux() -> bool:
     return shutil.which("tmux") is not None
 
 
-def launch_in_tmux(root: Path, count: int) -> float:
+def launch_in_tmux(root: Path, short_ids: list[str]) -> tuple[float, bool]:
     """Seconds from starting ``servin-tui --root root`` to the screen
-    showing the newest rows of ``count`` containers."""
+    showing the newest rows of the containers ``short_ids`` (oldest first),
+    and whether their names were legible on that screen."""
     cli = Path(sys.executable).parent / "servin-tui"
     server = ["tmux", "-L", f"servin-bench-tui-{os.getpid()}"]
-    names = [container_name(n) for n in range(count, max(count - _SHOWN, 0), -1)]
+    count = len(short_ids)
+    newest = range(count, max(count - _SHOWN, 0), -1)
+    ids = [short_ids[n - 1] for n in newest]
+    names = [container_name(n) for n in newest]
     columns, lines = SIZE
 
     start = time.perf_counter()
@@ -60,8 +67,9 @@ def launch_in_tmux(root: Path, count: int) -> float:
             )
             if screen.returncode != 0:
                 raise LaunchFailed(f"servin-tui --root {root} ended: {screen.stderr}")
-            if all(name in screen.stdout for name in names):
-                return time.perf_counter() - start
+            if all(ident in screen.stdout for ident in ids):
+                took = time.perf_counter() - start
+                return took, all(name in screen.stdout for name in names)
             if time.perf_counter() - start > _TIMEOUT:
                 raise LaunchFailed(f"no rows after {_TIMEOUT:.0f} s:\n{screen.stdout}")
             time.sleep(0.005)

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _headless import launch_once
-from _report import Figures, format_report, summarize
+from _report import CUT, Figures, format_report, summarize
 from _store import Store, build_rootfs_tar
 from _tmux import LaunchFailed, have_tmux, launch_in_tmux
 
@@ -113,7 +113,11 @@ def _measure(store: Store, sizes: list[int], rounds: int, tmux: bool) -> Figures
         # One untimed launch: the page cache and Python's bytecode warm up.
         asyncio.run(launch_once(store.config, size))
 
-        measures: dict[str, list[float]] = {"paint": [], "tmux": []}
+        measures: dict[str, list[float]] = {
+            "paint": [],
+            "tmux": [],
+            CUT: [],
+        }
         for number in range(rounds):
             paint, keys = asyncio.run(launch_once(store.config, size))
             measures["paint"].append(paint)
@@ -121,9 +125,11 @@ def _measure(store: Store, sizes: list[int], rounds: int, tmux: bool) -> Figures
                 measures.setdefault(label, []).append(seconds)
             line = f"{size} containers, round {number + 1}/{rounds}: {paint:.3f} s"
             if tmux:
-                real = launch_in_tmux(store.root, size)
+                real, legible = launch_in_tmux(store.root, store.short_ids)
                 measures["tmux"].append(real)
+                measures[CUT].append(0.0 if legible else 1.0)
                 line += f", in tmux {real:.3f} s"
+                line += "" if legible else " (names cut short)"
             keys_ms = ", ".join(f"{k} {s * 1000:.0f} ms" for k, s in keys.items())
             print(f"{line}; {keys_ms}", flush=True)
         figures[size] = measures
