@@ -134,3 +134,53 @@ CREATE TABLE containers (
 """
 
 MIGRATIONS.append(_V2)
+
+# Volumes and networks (P3). A container's use of a volume or a network is a
+# row of its own, so that "in use" is a query and removing the container
+# (ON DELETE CASCADE) releases it; the network's kernel side (veth, netns,
+# firewall rules, IP lease) is torn down before the row goes.
+_V3 = """
+CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    driver TEXT NOT NULL DEFAULT 'local',
+    labels TEXT NOT NULL DEFAULT '{}',  -- JSON object
+    options TEXT NOT NULL DEFAULT '{}', -- JSON object: driver options
+    anonymous INTEGER NOT NULL DEFAULT 0,
+    created REAL NOT NULL
+);
+
+CREATE TABLE container_volumes (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    volume TEXT NOT NULL REFERENCES volumes(name),
+    target TEXT NOT NULL,               -- the mount point in the container
+    PRIMARY KEY (container_id, target)
+);
+CREATE INDEX container_volumes_volume ON container_volumes(volume);
+
+CREATE TABLE networks (
+    id TEXT PRIMARY KEY,                -- 64 hex digits
+    name TEXT NOT NULL UNIQUE,
+    driver TEXT NOT NULL DEFAULT 'bridge',
+    bridge TEXT NOT NULL,               -- the host interface, servin0...
+    subnet TEXT NOT NULL,               -- CIDR
+    gateway TEXT NOT NULL,
+    internal INTEGER NOT NULL DEFAULT 0,
+    dns INTEGER NOT NULL DEFAULT 1,     -- containers resolve each other by name
+    labels TEXT NOT NULL DEFAULT '{}',  -- JSON object
+    options TEXT NOT NULL DEFAULT '{}', -- JSON object: driver options
+    created REAL NOT NULL
+);
+
+CREATE TABLE endpoints (
+    container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+    network_id TEXT NOT NULL REFERENCES networks(id),
+    interface TEXT NOT NULL,            -- eth0, eth1... inside the container
+    ip TEXT NOT NULL DEFAULT '',
+    mac TEXT NOT NULL DEFAULT '',
+    aliases TEXT NOT NULL DEFAULT '[]', -- JSON list of names
+    PRIMARY KEY (container_id, network_id)
+);
+CREATE INDEX endpoints_network ON endpoints(network_id);
+"""
+
+MIGRATIONS.append(_V3)
