@@ -1,4 +1,5 @@
-"""Configuration: a TOML file validated by pydantic, and where state lives.
+"""Configuration: a TOML file checked against plain dataclasses, and where
+state lives.
 
 As root, state is under /var/lib/servin and the run directory is /run/servin;
 as a user, under the XDG data and runtime directories. ``--root DIR`` puts
@@ -13,63 +14,87 @@ An example file::
     [registries."docker.io"]
     mirrors = ["127.0.0.1:5000"]
 
-Every command loads the configuration, most of them with no file, so the
-models' validators are built only when a file is validated
-(``defer_build``), and the defaults are made without validation
-(``model_construct``): building them costs more than many commands take.
+Every command loads the configuration, most of them with no file: the
+settings are plain dataclasses, checked against their hints only when a
+file is read (servin_core/_records.py), so a command pays nothing for them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
+from servin_core._records import RecordError, bounds, from_data, to_data
 from servin_core.errors import InvalidArgument
 
-__all__ = ["Config", "RegistryConfig", "default_config_path", "load_config"]
+__all__ = [
+    "Config",
+    "RegistryConfig",
+    "config_from_data",
+    "default_config_path",
+    "load_config",
+]
 
 
-class RegistryConfig(BaseModel):
+@dataclass(frozen=True)
+class RegistryConfig:
     """Settings for one registry host, keyed by its name (``docker.io``)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    mirrors: list[str] = Field(default_factory=list)
+    mirrors: list[str] = field(default_factory=list)
     """Hosts tried in order before the registry itself, for pulls only."""
     insecure: bool = False
     """Allow plain HTTP and unverified TLS for this host."""
 
 
-class Config(BaseModel):
+@dataclass(frozen=True)
+class Config:
     """The whole configuration; every field has a working default."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    data_dir: Path = Field(default_factory=lambda: _default_dirs()[0])
-    run_dir: Path = Field(default_factory=lambda: _default_dirs()[1])
+    data_dir: Path = field(default_factory=lambda: _default_dirs()[0])
+    run_dir: Path = field(default_factory=lambda: _default_dirs()[1])
     default_runtime: Literal["crun", "runc"] = "crun"
-    registries: dict[str, RegistryConfig] = Field(default_factory=dict)
-    insecure_registries: list[str] = Field(default_factory=list)
-    max_concurrent_downloads: int = Field(default=3, ge=1, le=32)
-    max_concurrent_uploads: int = Field(default=5, ge=1, le=32)
-    push_chunk_size: int = Field(default=0, ge=0)
+    registries: dict[str, RegistryConfig] = field(default_factory=dict)
+    insecure_registries: list[str] = field(default_factory=list)
+    max_concurrent_downloads: int = field(default=3, metadata=bounds(1, 32))
+    max_concurrent_uploads: int = field(default=5, metadata=bounds(1, 32))
+    push_chunk_size: int = field(default=0, metadata=bounds(0))
     """Upload blobs in PATCH chunks of this many bytes; 0 uploads each blob
     in one request."""
-    layer_compression_level: int = Field(default=1, ge=0, le=9)
+    layer_compression_level: int = field(default=1, metadata=bounds(0, 9))
     """gzip level for layers Servin makes itself (import, commit)."""
 
     def with_root(self, root: Path) -> Config:
         """This configuration with every path under ``root``."""
-        return self.model_copy(update={"data_dir": root, "run_dir": root / "run"})
+        return dataclasses.replace(self, data_dir=root, run_dir=root / "run")
 
     def registry(self, host: str) -> RegistryConfig:
         return self.registries.get(host, RegistryConfig())
 
     def is_insecure(self, host: str) -> bool:
         return host in self.insecure_registries or self.registry(host).insecure
+
+    def settings(self) -> dict[str, Any]:
+        """The values that differ from the defaults, as JSON-shaped data,
+        paths excepted: what another process needs to rebuild this
+        configuration beside the paths (see ``from_settings``)."""
+        defaults = Config(data_dir=self.data_dir, run_dir=self.run_dir)
+        return {
+            f.name: to_data(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != getattr(defaults, f.name)
+        }
+
+    def to_json(self) -> str:
+        """The whole configuration as JSON (``from_json`` reads it back)."""
+        return json.dumps(to_data(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        return config_from_data(json.loads(text), "JSON")
 
 
 def _default_dirs() -> tuple[Path, Path]:
@@ -103,8 +128,7 @@ def load_config(path: Path | None = None) -> Config:
     except FileNotFoundError:
         if explicit:
             raise InvalidArgument("config", str(path), "file does not exist") from None
-        # The defaults need no validation (the fields' types hold them).
-        return Config.model_construct()
+        return Config()
 
     import tomllib  # only a file needs the parser
 
@@ -113,11 +137,12 @@ def load_config(path: Path | None = None) -> Config:
             raw = tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument("config", str(path), f"not valid TOML: {e}") from e
+    return config_from_data(raw, str(path))
+
+
+def config_from_data(data: Any, source: str) -> Config:
+    """A Config from JSON-shaped ``data``; ``source`` names it in errors."""
     try:
-        return Config.model_validate(raw)
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in e.errors()
-        )
-        raise InvalidArgument("config", str(path), problems) from e
+        return from_data(Config, data)
+    except RecordError as e:
+        raise InvalidArgument("config", source, str(e)) from None

@@ -117,10 +117,10 @@ def run_cleanup(
 ) -> None:
     """The exit command's work, in a process of its own: ``settings`` are
     the configuration's other non-default values as JSON."""
-    from servin_core.config import Config
+    from servin_core.config import config_from_data
 
     values = {**json.loads(settings), "data_dir": data_dir, "run_dir": run_dir}
-    _cleanup_with(Config.model_validate(values), container_id, started_at)
+    _cleanup_with(config_from_data(values, "--settings"), container_id, started_at)
 
 
 def _cleanup_with(config: Config, container_id: str, started_at: float | None) -> None:
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--started-at", type=float, default=None)
     parser.add_argument("container_id")
     args = parser.parse_args(argv)
-    config = Config.model_validate_json(args.config)
+    config = Config.from_json(args.config)
     _cleanup_with(config, args.container_id, args.started_at)
 
 

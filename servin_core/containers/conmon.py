@@ -64,11 +64,10 @@ def exit_command(config: Config, container_id: str, started_at: float) -> list[s
         "--run-dir",
         str(config.run_dir),
     ]
-    # Only what a file or a caller set: a default configuration is passed
-    # without serializing it (which would build its validators).
-    others = config.model_fields_set - {"data_dir", "run_dir"}
-    if others:
-        argv += ["--settings", config.model_dump_json(include=others)]
+    # Only what differs from the defaults: most runs pass nothing more.
+    settings = config.settings()
+    if settings:
+        argv += ["--settings", json.dumps(settings)]
     return [*argv, "--started-at", repr(started_at), container_id]
 
 

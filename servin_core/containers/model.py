@@ -9,11 +9,11 @@ the same things with the same words.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Literal
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from servin_core._records import RecordError, bounds, from_data, to_data
 from servin_core.errors import Conflict, InvalidArgument
 
 __all__ = [
@@ -25,6 +25,9 @@ __all__ = [
     "RestartPolicy",
     "State",
     "Ulimit",
+    "config_from_data",
+    "config_from_json",
+    "config_to_json",
     "parse_restart_policy",
 ]
 
@@ -71,11 +74,10 @@ class State(enum.StrEnum):
             )
 
 
-class RestartPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+@dataclass(frozen=True)
+class RestartPolicy:
     name: Literal["no", "on-failure", "always", "unless-stopped"] = "no"
-    maximum_retry: int = Field(default=0, ge=0)
+    maximum_retry: int = field(default=0, metadata=bounds(0))
 
 
 def parse_restart_policy(text: str) -> RestartPolicy:
@@ -97,25 +99,22 @@ def parse_restart_policy(text: str) -> RestartPolicy:
     return RestartPolicy(name=name, maximum_retry=retries)  # type: ignore[arg-type]
 
 
-class Ulimit(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+@dataclass(frozen=True)
+class Ulimit:
     name: str
     soft: int
     hard: int
 
 
-class Device(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+@dataclass(frozen=True)
+class Device:
     host_path: str
     container_path: str
     permissions: str = "rwm"
 
 
-class Mount(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+@dataclass(frozen=True)
+class Mount:
     type: Literal["bind", "volume", "tmpfs"]
     target: str
     source: str = ""
@@ -123,9 +122,8 @@ class Mount(BaseModel):
     options: tuple[str, ...] = ()
 
 
-class Resources(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+@dataclass(frozen=True)
+class Resources:
     memory: int | None = None
     """Bytes; None is unlimited."""
     memory_swap: int | None = None
@@ -135,39 +133,60 @@ class Resources(BaseModel):
     pids_limit: int | None = None
     ulimits: tuple[Ulimit, ...] = ()
     devices: tuple[Device, ...] = ()
-    sysctls: dict[str, str] = Field(default_factory=dict)
+    sysctls: dict[str, str] = field(default_factory=dict)
     shm_size: int | None = None
 
 
-class ContainerConfig(BaseModel):
-    """Everything ``create`` was asked for, as given (docker's names)."""
+@dataclass
+class ContainerConfig:
+    """Everything ``create`` was asked for, as given (docker's names).
 
-    model_config = ConfigDict(extra="forbid")
+    A plain dataclass: it is built on every ``run`` and read back on every
+    command, so it must cost nothing to import; ``config_from_json`` checks
+    what the store (or a remote caller) hands back against the hints."""
 
     image: str
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
-    env: list[str] = Field(default_factory=list)
+    env: list[str] = field(default_factory=list)
     user: str | None = None
     workdir: str | None = None
     hostname: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
     tty: bool = False
     open_stdin: bool = False
-    cap_add: list[str] = Field(default_factory=list)
-    cap_drop: list[str] = Field(default_factory=list)
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
     privileged: bool = False
-    security_opt: list[str] = Field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)
     read_only: bool = False
     init: bool = False
-    resources: Resources = Field(default_factory=Resources)
-    mounts: list[Mount] = Field(default_factory=list)
-    restart: RestartPolicy = Field(default_factory=RestartPolicy)
+    resources: Resources = field(default_factory=Resources)
+    mounts: list[Mount] = field(default_factory=list)
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
     auto_remove: bool = False
     stop_signal: str | None = None
     stop_timeout: int | None = None
     runtime: str | None = None
     log_max_size: int | None = None
+
+
+def config_to_json(config: ContainerConfig) -> str:
+    """``config`` as the JSON the store keeps."""
+    return json.dumps(to_data(config), separators=(",", ":"))
+
+
+def config_from_json(text: str | bytes) -> ContainerConfig:
+    """A ContainerConfig from ``config_to_json``'s output (or a client's)."""
+    return config_from_data(json.loads(text))
+
+
+def config_from_data(data: Any) -> ContainerConfig:
+    """A ContainerConfig from JSON-shaped ``data``, checked against its fields."""
+    try:
+        return from_data(ContainerConfig, data)
+    except RecordError as e:
+        raise InvalidArgument("container config", e.path, e.reason) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,12 @@ import secrets
 import sqlite3
 from typing import Any
 
-from servin_core.containers.model import Container, ContainerConfig, State
+from servin_core.containers.model import (
+    Container,
+    State,
+    config_from_json,
+    config_to_json,
+)
 from servin_core.errors import AlreadyExists, InvalidArgument, NotFound
 from servin_core.events import EventLog
 from servin_core.state.db import Database
@@ -79,7 +84,7 @@ class ContainerStore:
                 container.image_id,
                 container.image_name,
                 container.created,
-                container.config.model_dump_json(),
+                config_to_json(container.config),
                 json.dumps(list(container.lowers)),
                 container.runtime,
                 str(container.state),
@@ -209,7 +214,7 @@ def _from_row(row: sqlite3.Row) -> Container:
         image_id=row["image_id"],
         image_name=row["image_name"],
         created=row["created"],
-        config=ContainerConfig.model_validate_json(row["config"]),
+        config=config_from_json(row["config"]),
         lowers=tuple(json.loads(row["lowers"])),
         runtime=row["runtime"],
         state=State(row["state"]),

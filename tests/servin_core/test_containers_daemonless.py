@@ -56,12 +56,12 @@ def in_other_process(core: Core, body: str) -> subprocess.Popen[str]:
         async def main(core):
         {body}
 
-        with Core.open(Config.model_validate_json(sys.argv[1])) as core:
+        with Core.open(Config.from_json(sys.argv[1])) as core:
             asyncio.run(main(core))
         """
     ).format(body=textwrap.indent(textwrap.dedent(body), "    "))
     return subprocess.Popen(
-        [sys.executable, "-c", code, core.config.model_dump_json()],
+        [sys.executable, "-c", code, core.config.to_json()],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -127,7 +127,7 @@ async def test_a_start_killed_midway_is_cleaned_up_by_the_next_command(
     starter.stdout.close()
 
     # The next command (any: opening the core reconciles).
-    with Core.open(Config.model_validate_json(box.config.model_dump_json())) as next_:
+    with Core.open(Config.from_json(box.config.to_json())) as next_:
         after = next_.containers.get(container.id)
         assert after.state is State.CREATED
         assert leaks(next_, container.id) == NO_LEAKS

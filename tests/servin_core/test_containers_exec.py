@@ -16,7 +16,7 @@ from containers_kit import import_busybox, remove_all
 from servin_core.containers import lifecycle
 from servin_core.containers.diff import diff
 from servin_core.containers.exec import ExecFailed, exec_
-from servin_core.containers.model import ContainerConfig
+from servin_core.containers.model import ContainerConfig, config_from_data
 from servin_core.containers.top import top
 from servin_core.core import Core
 from servin_core.errors import Conflict
@@ -35,9 +35,7 @@ async def running(core: Core, **config: object) -> str:
     """A started container that sleeps; its ID."""
     container = await lifecycle.create(
         core,
-        ContainerConfig.model_validate(
-            {"image": IMAGE, "cmd": ["sleep", "600"], **config}
-        ),
+        config_from_data({"image": IMAGE, "cmd": ["sleep", "600"], **config}),
     )
     await lifecycle.start(core, container.id)
     return container.id

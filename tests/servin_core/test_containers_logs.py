@@ -11,7 +11,7 @@ from containers_kit import import_busybox, remove_all
 
 from servin_core.containers import lifecycle
 from servin_core.containers.logs import LogLine, parse_line, read_logs
-from servin_core.containers.model import ContainerConfig
+from servin_core.containers.model import config_from_data
 from servin_core.containers.paths import ContainerPaths
 from servin_core.core import Core
 
@@ -28,9 +28,7 @@ async def box(core: Core, busybox_rootfs_tar: Path) -> AsyncIterator[Core]:
 async def started(core: Core, script: str, **config: object) -> str:
     container = await lifecycle.create(
         core,
-        ContainerConfig.model_validate(
-            {"image": IMAGE, "cmd": ["sh", "-c", script], **config}
-        ),
+        config_from_data({"image": IMAGE, "cmd": ["sh", "-c", script], **config}),
     )
     await lifecycle.start(core, container.id)
     return container.id
