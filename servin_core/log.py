@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "ObjectAdapter",
+    "api",
     "cli",
     "configure",
     "containers",
@@ -36,6 +37,7 @@ events = logging.getLogger("servin.events")
 cli = logging.getLogger("servin.cli")
 containers = logging.getLogger("servin.containers")
 runtime = logging.getLogger("servin.runtime")
+api = logging.getLogger("servin.api")
 
 
 class ObjectAdapter(logging.LoggerAdapter[logging.Logger]):
