@@ -66,6 +66,11 @@ class Config:
     in one request."""
     layer_compression_level: int = field(default=1, metadata=bounds(0, 9))
     """gzip level for layers Servin makes itself (import, commit)."""
+    default_bridge: str = "servin0"
+    """The host bridge of the default network ``servin``."""
+    default_network_subnet: str = "10.88.0.0/16"
+    """The default network's subnet; separate instances on one host (tests)
+    give each its own bridge and subnet."""
 
     def with_root(self, root: Path) -> Config:
         """This configuration with every path under ``root``."""

@@ -169,6 +169,16 @@ class ContainerConfig:
     stop_timeout: int | None = None
     runtime: str | None = None
     log_max_size: int | None = None
+    network: str | None = None
+    """``--network``: ``host``, ``none``, ``container:NAME`` or a network's
+    name; None joins the default network."""
+    ip: str | None = None
+    """``--ip``: the address on the first network."""
+    network_aliases: list[str] = field(default_factory=list)
+    publish: list[str] = field(default_factory=list)
+    """``-p`` values as given (``8080:80/tcp``)."""
+    publish_all: bool = False
+    """``-P``: publish the image's exposed ports on free host ports."""
 
 
 def config_to_json(config: ContainerConfig) -> str:
