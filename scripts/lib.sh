@@ -117,14 +117,17 @@ servin_setup_venv() {
         "$python" -m venv "$SERVIN_VENV"
     fi
 
-    local stamp="$SERVIN_VENV/.servin-installed" want have=""
-    want=$(sha256sum "$SERVIN_ROOT/pyproject.toml" | cut -d' ' -f1)
+    # A plain path entry for the editable install ("compat"): the default
+    # mode installs an import hook that every command pays for at start-up.
+    local mode=compat stamp="$SERVIN_VENV/.servin-installed" want have=""
+    want="$(sha256sum "$SERVIN_ROOT/pyproject.toml" | cut -d' ' -f1) $mode"
     [[ -f $stamp ]] && have=$(<"$stamp")
     if [[ $want == "$have" ]]; then
         return 0
     fi
     servin_log "installing Servin and its test tools into $SERVIN_VENV"
-    (cd "$SERVIN_ROOT" && "$SERVIN_VENV/bin/python" -m pip install -q -e '.[test]')
+    (cd "$SERVIN_ROOT" && "$SERVIN_VENV/bin/python" -m pip install -q \
+        --config-settings "editable_mode=$mode" -e '.[test]')
     printf '%s\n' "$want" >"$stamp"
 }
 
