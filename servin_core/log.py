@@ -25,6 +25,7 @@ __all__ = [
     "runtime",
     "snapshots",
     "state",
+    "volumes",
 ]
 
 root = logging.getLogger("servin")
@@ -37,6 +38,7 @@ events = logging.getLogger("servin.events")
 cli = logging.getLogger("servin.cli")
 containers = logging.getLogger("servin.containers")
 runtime = logging.getLogger("servin.runtime")
+volumes = logging.getLogger("servin.volumes")
 api = logging.getLogger("servin.api")
 
 

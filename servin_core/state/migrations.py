@@ -153,6 +153,7 @@ CREATE TABLE container_volumes (
     container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
     volume TEXT NOT NULL REFERENCES volumes(name),
     target TEXT NOT NULL,               -- the mount point in the container
+    copy_up INTEGER NOT NULL DEFAULT 1, -- fill from the image on the next start
     PRIMARY KEY (container_id, target)
 );
 CREATE INDEX container_volumes_volume ON container_volumes(volume);
