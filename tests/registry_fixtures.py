@@ -20,14 +20,10 @@ import base64
 import datetime
 import json
 import secrets
-import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,6 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+from registry_server import RegistryServer, free_port, start_registry, unique_repo
 
 __all__ = [
     "PASSWORD",
@@ -51,101 +48,10 @@ __all__ = [
     "unique_repo",
 ]
 
-REGISTRY_BINARY = "/usr/bin/docker-registry"
 USER = "servin"
 PASSWORD = "correct horse battery staple"
 TOKEN_SERVICE = "servin-test-registry"
 TOKEN_ISSUER = "servin-test-issuer"
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def unique_repo(prefix: str = "test") -> str:
-    """A repository name no other test uses, e.g. ``test/ab12cd34``."""
-    return f"{prefix}/{secrets.token_hex(4)}"
-
-
-@dataclass
-class RegistryServer:
-    """A running docker-registry process."""
-
-    host: str
-    """``127.0.0.1:PORT``, as it appears in image references."""
-    storage: Path
-    log_path: Path
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}"
-
-    def log_text(self) -> str:
-        """Everything the registry logged so far, access log included."""
-        return self.log_path.read_text(errors="replace")
-
-    def repository_dir(self, name: str) -> Path:
-        return self.storage / "docker/registry/v2/repositories" / name
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def start_registry(workdir: Path, auth: dict[str, Any] | None = None) -> RegistryServer:
-    """Start docker-registry under ``workdir`` and wait until /v2/ answers."""
-    storage = workdir / "storage"
-    storage.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    config: dict[str, Any] = {
-        "version": 0.1,
-        "log": {"level": "info", "accesslog": {"disabled": False}},
-        "storage": {
-            "filesystem": {"rootdirectory": str(storage)},
-            "delete": {"enabled": True},
-        },
-        "http": {"addr": f"127.0.0.1:{port}", "secret": secrets.token_hex(16)},
-    }
-    if auth:
-        config["auth"] = auth
-    # JSON is YAML: no YAML library needed.
-    config_path = workdir / "config.yml"
-    config_path.write_text(json.dumps(config))
-    log_path = workdir / "registry.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [REGISTRY_BINARY, "serve", str(config_path)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = RegistryServer(f"127.0.0.1:{port}", storage, log_path, process)
-    _wait_until_up(server)
-    return server
-
-
-def _wait_until_up(server: RegistryServer) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"docker-registry exited:\n{server.log_text()}")
-        try:
-            with urllib.request.urlopen(f"{server.url}/v2/", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # 401: up, and asking for credentials
-        except OSError:
-            time.sleep(0.05)
-    server.stop()
-    raise RuntimeError(f"docker-registry did not answer:\n{server.log_text()}")
 
 
 def _b64url(data: bytes) -> str:
