@@ -21,6 +21,7 @@ __all__ = [
     "events",
     "for_object",
     "images",
+    "network",
     "registry",
     "runtime",
     "snapshots",
@@ -38,6 +39,7 @@ events = logging.getLogger("servin.events")
 cli = logging.getLogger("servin.cli")
 containers = logging.getLogger("servin.containers")
 runtime = logging.getLogger("servin.runtime")
+network = logging.getLogger("servin.network")
 volumes = logging.getLogger("servin.volumes")
 api = logging.getLogger("servin.api")
 

@@ -179,6 +179,8 @@ CREATE TABLE endpoints (
     ip TEXT NOT NULL DEFAULT '',
     mac TEXT NOT NULL DEFAULT '',
     aliases TEXT NOT NULL DEFAULT '[]', -- JSON list of names
+    static_ip TEXT NOT NULL DEFAULT '', -- the address --ip asked for
+    ports TEXT NOT NULL DEFAULT '[]',   -- JSON: ports published while running
     PRIMARY KEY (container_id, network_id)
 );
 CREATE INDEX endpoints_network ON endpoints(network_id);
