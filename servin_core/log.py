@@ -18,6 +18,8 @@ __all__ = [
     "configure",
     "containers",
     "content",
+    "cri",
+    "dns",
     "events",
     "for_object",
     "images",
@@ -41,6 +43,8 @@ containers = logging.getLogger("servin.containers")
 runtime = logging.getLogger("servin.runtime")
 network = logging.getLogger("servin.network")
 volumes = logging.getLogger("servin.volumes")
+dns = logging.getLogger("servin.dns")
+cri = logging.getLogger("servin.cri")
 api = logging.getLogger("servin.api")
 
 

@@ -1,0 +1,20 @@
+"""Which function answers which RPC.
+
+Every implemented RPC is one line here; an RPC missing from these tables
+answers UNIMPLEMENTED with its name (see server.py), never a fake success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from servin_cri.node import Node
+
+__all__ = ["IMAGE_ROUTES", "RUNTIME_ROUTES", "Handler"]
+
+Handler = Callable[[Node, Any], Awaitable[Any]]
+
+RUNTIME_ROUTES: dict[str, Handler] = {}
+
+IMAGE_ROUTES: dict[str, Handler] = {}

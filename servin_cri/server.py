@@ -1,0 +1,133 @@
+"""The CRI server: runtime.v1 RuntimeService and ImageService on a unix
+socket, through grpc.aio on the caller's event loop.
+
+The socket is made mode 0660 (root and the socket's group, as containerd's
+is), in a run directory that is itself private.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from servin_core import log
+from servin_cri.cni import CniLocations
+from servin_cri.instrument import Instrument
+from servin_cri.node import Node
+from servin_cri.pb import api_pb2, api_pb2_grpc
+from servin_cri.routes import IMAGE_ROUTES, RUNTIME_ROUTES, Handler
+
+if TYPE_CHECKING:
+    from servin_core.core import Core
+
+__all__ = ["CriServer"]
+
+_MESSAGE_LIMIT = 16 << 20
+_STOP_GRACE = 5.0
+_SOCKET_MODE = 0o660
+
+
+def _unimplemented(service: str, name: str) -> Callable[[Any, Any], Awaitable[Any]]:
+    async def answer(request: Any, context: Any) -> Any:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            f"{service}/{name} is not implemented by Servin yet",
+        )
+
+    return answer
+
+
+class _Servicer:
+    """Gives grpcio a handler for every RPC of one service: the routed
+    function, bound to the node, or an UNIMPLEMENTED answer naming it."""
+
+    def __init__(self, node: Node, service: str, routes: dict[str, Handler]) -> None:
+        descriptor = api_pb2.DESCRIPTOR.services_by_name[service]
+        self._methods = {m.name for m in descriptor.methods}
+        self._node = node
+        self._service = service
+        self._routes = routes
+
+    def __getattr__(self, name: str) -> Callable[[Any, Any], Awaitable[Any]]:
+        if name not in self._methods:
+            raise AttributeError(name)
+        handler = self._routes.get(name)
+        if handler is None:
+            return _unimplemented(self._service, name)
+        node = self._node
+
+        async def answer(request: Any, context: Any) -> Any:
+            return await handler(node, request)
+
+        return answer
+
+
+def _remove_stale_socket(path: Path) -> None:
+    """Remove a socket left by a server that died; refuse to take over one
+    that still answers, or a path that is not a socket."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise FileExistsError(f"{path} exists and is not a socket")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        path.unlink(missing_ok=True)
+        return
+    finally:
+        probe.close()
+    raise FileExistsError(f"another server listens on {path}")
+
+
+class CriServer:
+    """Serves the CRI for ``core`` on the unix socket ``socket_path``."""
+
+    def __init__(
+        self,
+        core: Core,
+        socket_path: Path | str,
+        *,
+        cni: CniLocations | None = None,
+    ) -> None:
+        self.node = Node(core, cni or CniLocations())
+        self.socket_path = Path(socket_path)
+        self._server: Any = None
+        self._log = log.for_object(log.cri, "socket", str(self.socket_path))
+
+    async def start(self) -> None:
+        self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _remove_stale_socket(self.socket_path)
+        server = grpc.aio.server(
+            interceptors=[Instrument()],
+            options=[
+                ("grpc.max_receive_message_length", _MESSAGE_LIMIT),
+                ("grpc.max_send_message_length", _MESSAGE_LIMIT),
+            ],
+        )
+        # The generated registration functions carry no annotations.
+        add_runtime: Any = api_pb2_grpc.add_RuntimeServiceServicer_to_server
+        add_image: Any = api_pb2_grpc.add_ImageServiceServicer_to_server
+        add_runtime(_Servicer(self.node, "RuntimeService", RUNTIME_ROUTES), server)
+        add_image(_Servicer(self.node, "ImageService", IMAGE_ROUTES), server)
+        server.add_insecure_port(f"unix:{self.socket_path}")
+        await server.start()
+        os.chmod(self.socket_path, _SOCKET_MODE)
+        self._server = server
+        self._log.info("serving CRI v1")
+
+    async def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        await server.stop(_STOP_GRACE)
+        self.socket_path.unlink(missing_ok=True)
+        self._log.info("stopped")
