@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import resource
-from fractions import Fraction
 from typing import Any
 
 from servin_core.containers.devices import parse_device
@@ -50,6 +49,8 @@ def parse_bytes(text: str) -> int:
     """A size in docker's notation (go-units' RAMInBytes): a number, maybe
     with a fraction, then an optional unit ``b k m g t p`` (each 1024 times
     the one before, any case, ``kb``/``kib`` alike)."""
+    from fractions import Fraction  # exact decimals; only flags need it
+
     match = _BYTES_RE.fullmatch(text.strip())
     if match is None:
         raise InvalidArgument("size", text, "expected a number with b, k, m, g, t, p")
@@ -64,6 +65,8 @@ def parse_bytes(text: str) -> int:
 def parse_cpus(text: str) -> int:
     """``--cpus`` (a decimal number of CPUs) as nano CPUs: "1.5" is
     1500000000. Finer than a nano CPU is refused rather than rounded."""
+    from fractions import Fraction
+
     try:
         value = Fraction(text.strip())
     except (ValueError, ZeroDivisionError):

@@ -21,13 +21,14 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from servin_core import _process, log
 from servin_core.errors import InvalidArgument
-from servin_core.images.compression import DECOMPRESSION_ERRORS, decompressed
-from servin_core.images.unpack import LayerStats, apply_layer
 from servin_core.state.db import Database
+
+if TYPE_CHECKING:
+    from servin_core.images.unpack import LayerStats
 
 __all__ = ["Snapshotter", "chain_ids", "diff_id_mismatch"]
 
@@ -110,6 +111,12 @@ class Snapshotter:
         config says; otherwise nothing is kept. ``layer`` (the blob digest)
         names the layer in errors.
         """
+        # Imported here: every container start reads snapshot paths, only
+        # a pull, load or import unpacks (tarfile and zstandard are slow
+        # to import).
+        from servin_core.images.compression import DECOMPRESSION_ERRORS, decompressed
+        from servin_core.images.unpack import apply_layer
+
         temp = self._temp_path()
         (temp / "fs").mkdir(parents=True)
         try:
