@@ -9,12 +9,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from servin_cri import status
 from servin_cri.node import Node
 
 __all__ = ["IMAGE_ROUTES", "RUNTIME_ROUTES", "Handler"]
 
 Handler = Callable[[Node, Any], Awaitable[Any]]
 
-RUNTIME_ROUTES: dict[str, Handler] = {}
+RUNTIME_ROUTES: dict[str, Handler] = {
+    "Version": status.version,
+    "Status": status.status,
+    "RuntimeConfig": status.runtime_config,
+    "UpdateRuntimeConfig": status.update_runtime_config,
+}
 
 IMAGE_ROUTES: dict[str, Handler] = {}

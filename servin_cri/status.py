@@ -1,0 +1,99 @@
+"""Version, Status, RuntimeConfig and UpdateRuntimeConfig: what kubelet asks
+first, before it trusts the runtime with a pod.
+
+Status must be truthful: kubelet schedules nothing while RuntimeReady is
+false, and keeps pods needing a network pending while NetworkReady is.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+
+from servin_core import log
+from servin_cri.cni import find_network
+from servin_cri.node import RUNTIME_NAME, Node
+from servin_cri.pb import api_pb2 as pb
+
+__all__ = [
+    "CRI_VERSION",
+    "runtime_config",
+    "status",
+    "update_runtime_config",
+    "version",
+]
+
+CRI_VERSION = "v1"
+# Kubernetes' own API version string of the CRI (what containerd answers).
+_KUBE_API_VERSION = "0.1.0"
+
+
+def _servin_version() -> str:
+    try:
+        return metadata.version("servin")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+async def version(node: Node, request: pb.VersionRequest) -> pb.VersionResponse:
+    return pb.VersionResponse(
+        version=_KUBE_API_VERSION,
+        runtime_name=RUNTIME_NAME,
+        runtime_version=_servin_version(),
+        runtime_api_version=CRI_VERSION,
+    )
+
+
+async def status(node: Node, request: pb.StatusRequest) -> pb.StatusResponse:
+    # The runtime is ready when the core answers: this server runs on it.
+    runtime = pb.RuntimeCondition(type="RuntimeReady", status=True)
+    verdict = find_network(node.cni)
+    # TODO: when servin_core/network lands, an empty configuration directory
+    # falls back to Servin's own bridge network, which counts as ready.
+    network = pb.RuntimeCondition(
+        type="NetworkReady",
+        status=verdict.ready,
+        reason="" if verdict.ready else "NetworkPluginNotReady",
+        message=verdict.reason,
+    )
+    response = pb.StatusResponse(
+        status=pb.RuntimeStatus(conditions=[runtime, network]),
+        runtime_handlers=[
+            pb.RuntimeHandler(name="", features=pb.RuntimeHandlerFeatures())
+        ],
+        features=pb.RuntimeFeatures(),
+    )
+    if request.verbose:
+        response.info["config"] = json.dumps(
+            {
+                "cniConfDir": str(node.cni.conf_dir),
+                "cniBinDirs": [str(d) for d in node.cni.bin_dirs],
+                "cniConfig": str(verdict.path or ""),
+                "cgroupDriver": "cgroupfs",
+                "podCIDR": node.pod_cidr,
+                "defaultRuntime": node.core.config.default_runtime,
+            }
+        )
+    return response
+
+
+async def runtime_config(
+    node: Node, request: pb.RuntimeConfigRequest
+) -> pb.RuntimeConfigResponse:
+    # Containers' cgroups are made by the OCI runtime under plain paths
+    # (servin_core/containers/paths.py), not systemd units.
+    return pb.RuntimeConfigResponse(
+        linux=pb.LinuxRuntimeConfiguration(cgroup_driver=pb.CGROUPFS)
+    )
+
+
+async def update_runtime_config(
+    node: Node, request: pb.UpdateRuntimeConfigRequest
+) -> pb.UpdateRuntimeConfigResponse:
+    cidr = request.runtime_config.network_config.pod_cidr
+    if cidr and cidr != node.pod_cidr:
+        node.pod_cidr = cidr
+        # TODO: hand the range to the CNI configuration Servin writes for
+        # its fallback network, once servin_core/network provides one.
+        log.for_object(log.cri, "node", "pod-cidr").info("pod CIDR is %s", cidr)
+    return pb.UpdateRuntimeConfigResponse()
