@@ -109,10 +109,16 @@ def launch(
     if container.config.log_max_size:
         argv += ["--log-size-max", str(container.config.log_max_size)]
     if container.config.tty:
-        # TODO: a terminal needs conmon's console socket (attach, P2 streams).
-        raise Unavailable("container", container.name, "tty is not supported yet")
+        # conmon gets the pty's master from the runtime on a console socket
+        # of its own and serves it on the attach socket (attach.py).
+        argv.append("--terminal")
     if container.config.open_stdin:
         argv.append("--stdin")
+        # Without this, conmon closes the container's stdin when an attach
+        # ends: docker's StdinOnce. A terminal's input is the pty itself,
+        # which must outlive every attach.
+        if container.config.tty or not container.config.stdin_once:
+            argv.append("--leave-stdin-open")
     command = exit_command(config, container.id, started_at)
     argv += ["--exit-command", command[0]]
     for arg in command[1:]:

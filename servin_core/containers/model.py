@@ -155,6 +155,9 @@ class ContainerConfig:
     labels: dict[str, str] = field(default_factory=dict)
     tty: bool = False
     open_stdin: bool = False
+    stdin_once: bool = False
+    """Close the container's stdin when the first attach's input ends
+    (docker's StdinOnce: ``run -i`` in the foreground)."""
     cap_add: list[str] = field(default_factory=list)
     cap_drop: list[str] = field(default_factory=list)
     privileged: bool = False

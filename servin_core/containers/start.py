@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
+from servin_core.containers.attach_pending import run_before_start
 from servin_core.containers.conmon import CreateFailed, launch
 from servin_core.containers.model import Container, State
 from servin_core.containers.paths import ContainerPaths
@@ -83,6 +84,8 @@ def start_locked(
         mount_rootfs(paths, core.snapshots, container.lowers)
         _write_spec(paths, build_spec(container, _image_config(core, container), paths))
         launched = launch(core.config, container, runtime, paths, started_at)
+        # Attaches waiting in this process connect before any output.
+        run_before_start(container)
         runtime.run_sync(container.id, "start", container.id)
     except BaseException as e:
         _undo(core, container, paths)
