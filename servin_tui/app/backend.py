@@ -14,9 +14,9 @@ the object and the reason; the screens turn them into notifications.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from servin_core.containers.logs import LogLine
 from servin_core.containers.model import Container
@@ -24,7 +24,10 @@ from servin_core.events import Event
 from servin_core.images.progress import ProgressCallback
 from servin_core.images.store import Image
 
-__all__ = ["Backend", "ContainerAction", "PruneResult"]
+if TYPE_CHECKING:
+    from servin_core.containers.stats import Sample
+
+__all__ = ["Backend", "ContainerAction", "ExecSession", "PruneResult"]
 
 
 class ContainerAction(enum.StrEnum):
@@ -45,6 +48,36 @@ class PruneResult:
 
     deleted: list[tuple[str, str]] = field(default_factory=list)
     reclaimed: int = 0
+
+
+class ExecSession(Protocol):
+    """A command running in a container on a pty, as a stream of bytes.
+
+    Only bytes and small numbers cross this boundary, so a remote backend
+    can carry a session over one socket: output one way, keys and window
+    sizes the other, the exit status at the end.
+    """
+
+    async def read(self) -> bytes:
+        """The next output, as the pty gave it; ``b""`` once it closed."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Send ``data`` to the pty, as keys typed (in order, no waiting
+        for the command to read them)."""
+        ...
+
+    async def resize(self, columns: int, rows: int) -> None:
+        """Give the pty this size (the command gets SIGWINCH)."""
+        ...
+
+    async def wait(self) -> int:
+        """The command's exit status, once it exited (128+N: signal N)."""
+        ...
+
+    async def close(self) -> None:
+        """End the command if it still runs (its terminal hangs up)."""
+        ...
 
 
 class Backend(Protocol):
@@ -107,6 +140,23 @@ class Backend(Protocol):
     ) -> AsyncIterator[LogLine]:
         """The container's output, oldest first; with ``follow``, new lines
         as they are written until the container stops."""
+        ...
+
+    # Exec and stats
+
+    async def open_exec(
+        self, container_id: str, cmd: Sequence[str], *, columns: int, rows: int
+    ) -> ExecSession:
+        """Run ``cmd`` in the running container on a new pty of this size.
+        Returns once the command started; Conflict if the container does
+        not run, ExecFailed (Unavailable) if the command cannot start."""
+        ...
+
+    async def container_samples(
+        self, container_ids: Sequence[str]
+    ) -> dict[str, Sample]:
+        """The counters (CPU time, memory) of those containers that run now;
+        the others are left out. CPU % is the change between two samples."""
         ...
 
     # Events

@@ -13,18 +13,19 @@ import asyncio
 import importlib
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from servin_core.config import Config
 from servin_core.containers.logs import LogLine
 from servin_core.containers.model import Container
+from servin_core.containers.stats import Sample
 from servin_core.core import Core
 from servin_core.errors import NotFound, Unavailable
 from servin_core.events import Event
 from servin_core.images.progress import ProgressCallback, ProgressEvent
 from servin_core.images.store import Image
-from servin_tui.app.backend import ContainerAction, PruneResult
+from servin_tui.app.backend import ContainerAction, ExecSession, PruneResult
 
 __all__ = ["LIFECYCLE_MODULE", "LocalBackend"]
 
@@ -213,6 +214,35 @@ class LocalBackend:
                 yield item
         finally:
             future.cancel()
+
+    # Exec and stats
+
+    async def open_exec(
+        self, container_id: str, cmd: Sequence[str], *, columns: int, rows: int
+    ) -> ExecSession:
+        from servin_tui.app.local_exec import LocalExecSession
+
+        return await LocalExecSession.start(
+            self._core, self._loop, container_id, cmd, columns=columns, rows=rows
+        )
+
+    async def container_samples(
+        self, container_ids: Sequence[str]
+    ) -> dict[str, Sample]:
+        from servin_core.containers.stats import sample
+
+        def run() -> dict[str, Sample]:
+            samples = {}
+            for container_id in container_ids:
+                try:
+                    container = self._core.containers.get(container_id)
+                except NotFound:
+                    continue
+                if container.state.is_active and container.pid > 0:
+                    samples[container_id] = sample(container)
+            return samples
+
+        return await self._call(run)
 
     # Events
 
