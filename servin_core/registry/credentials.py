@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DOCKER_HUB_KEY",
     "docker_config_path",
+    "given",
     "login",
     "logout",
     "lookup",
@@ -94,9 +96,29 @@ def _decode(entry: Any) -> Credentials | None:
     return None
 
 
+_GIVEN: ContextVar[tuple[str, Credentials] | None] = ContextVar(
+    "servin_given_credentials", default=None
+)
+
+
+@contextlib.contextmanager
+def given(server: str, credentials: Credentials) -> Iterator[None]:
+    """Use ``credentials`` for ``server`` within this context (and the tasks
+    it starts), before any stored login: the Engine API's clients send
+    theirs with each pull or push (``X-Registry-Auth``)."""
+    token = _GIVEN.set((normalize_server(server), credentials))
+    try:
+        yield
+    finally:
+        _GIVEN.reset(token)
+
+
 def lookup(config: Config, server: str) -> Credentials | None:
     """Credentials for ``server`` (a registry name or host), if any are known."""
     registry = normalize_server(server)
+    request = _GIVEN.get()
+    if request is not None and request[0] == registry:
+        return request[1]
     # TODO: docker's credsStore and credHelpers (external helper programs)
     # are not consulted; only inline "auth" entries are read.
     for path in (store_path(config), docker_config_path()):
