@@ -23,6 +23,8 @@ from servin_core.containers.store import check_name, new_container_id
 from servin_core.errors import InvalidArgument
 from servin_core.images.inspect import config_of
 from servin_core.state.locks import object_lock
+from servin_core.volumes.attach import forget_made, make_directories, requests_of
+from servin_core.volumes.attach import record as record_volumes
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -52,9 +54,11 @@ def generate_name(core: Core) -> str:
 def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Container:
     name = check_name(name) if name else generate_name(core)
     image = core.images.resolve(config.image)
-    if not command_of(config, config_of(core, image).get("config") or {}):
+    image_config = config_of(core, image).get("config") or {}
+    if not command_of(config, image_config):
         raise InvalidArgument("container", name, "no command specified")
     check_config(config, name)
+    volumes = requests_of(config, image_config)
     runtime = select_runtime(core.config, config.runtime)
 
     container = Container(
@@ -72,15 +76,18 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
     with object_lock(core.config.run_dir, "container", container.id):
         with core.db.write() as conn:
             core.containers.add(conn, container)
+            made = record_volumes(core, conn, container.id, volumes)
         try:
             paths.data.mkdir(parents=True, mode=0o700)
             paths.upper.mkdir()
             paths.work.mkdir()
             paths.rootfs.mkdir()
+            make_directories(core, made)
         except BaseException:
             shutil.rmtree(paths.data, ignore_errors=True)
             with core.db.write() as conn:
                 core.containers.delete(conn, container)
+            forget_made(core, made)
             raise
     log.for_object(log.containers, "container", container.id).info(
         "created %s from %s", name, image.id

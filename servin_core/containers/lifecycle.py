@@ -86,9 +86,9 @@ async def unpause(core: Core, text: str) -> Container:
 async def remove(
     core: Core, text: str, *, force: bool = False, volumes: bool = False
 ) -> Container:
-    # TODO: volumes=True removes anonymous volumes once volumes exist (the
-    # networks and volumes issue, P3).
-    return await run_locked(core, text, lambda c: remove_locked(core, c, force=force))
+    return await run_locked(
+        core, text, lambda c: remove_locked(core, c, force=force, volumes=volumes)
+    )
 
 
 async def wait(core: Core, text: str, *, condition: str = "not-running") -> int:

@@ -120,6 +120,9 @@ class Mount:
     source: str = ""
     read_only: bool = False
     options: tuple[str, ...] = ()
+    create_source: bool = False
+    """Make a missing bind source directory at start (docker's ``-v``;
+    ``--mount`` refuses a missing one)."""
 
 
 @dataclass(frozen=True)

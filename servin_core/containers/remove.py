@@ -29,6 +29,8 @@ from servin_core.containers.rootfs import unmount_rootfs
 from servin_core.containers.stop import kill_locked
 from servin_core.errors import Conflict
 from servin_core.state.locks import try_object_lock
+from servin_core.volumes.attach import anonymous_volumes
+from servin_core.volumes.operations import remove_unused
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -38,7 +40,11 @@ __all__ = ["is_stopped", "remove_locked", "remove_orphans"]
 _ID = re.compile(r"[0-9a-f]{64}")
 
 
-def remove_locked(core: Core, container: Container, *, force: bool) -> Container:
+def remove_locked(
+    core: Core, container: Container, *, force: bool, volumes: bool = False
+) -> Container:
+    """Remove ``container`` (its lock held); with ``volumes``, or for a
+    ``--rm`` container, its anonymous volumes too (docker's ``rm -v``)."""
     container = reconcile_locked(core, container)
     if not container.state.can_remove(force=force):
         raise Conflict(
@@ -54,9 +60,13 @@ def remove_locked(core: Core, container: Container, *, force: bool) -> Container
 
     release_resources(core, container)
     paths = ContainerPaths.of(core.config, container.id)
+    anonymous = []
+    if volumes or container.config.auto_remove:
+        anonymous = anonymous_volumes(core, container.id)
     with core.db.write() as conn:
         core.containers.delete(conn, container)
     _remove_files(paths)
+    remove_unused(core, anonymous)
     log.for_object(log.containers, "container", container.id).info("removed")
     return container
 

@@ -72,13 +72,11 @@ def check_config(config: ContainerConfig, container: str) -> None:
     apply_security(scratch, config)
     apply_resources(scratch, config)
     for mount in config.mounts:
-        if mount.type == "bind" and not os.path.exists(mount.source):
+        missing = mount.type == "bind" and not os.path.exists(mount.source)
+        if missing and not mount.create_source:
             raise InvalidArgument(
                 "container", container, f"bind source {mount.source} does not exist"
             )
-        if mount.type == "volume":
-            # TODO: named volumes come with the networks and volumes issue (P3).
-            raise InvalidArgument("container", container, "volumes are not supported")
         if not mount.target.startswith("/"):
             raise InvalidArgument(
                 "container", container, f"mount target {mount.target} is not absolute"
@@ -112,16 +110,27 @@ def _default_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+_PROPAGATIONS = ("shared", "slave", "private", "rshared", "rslave", "rprivate")
+_NOT_FOR_OCI = ("nocopy", "z", "Z", "consistent", "cached", "delegated")
+"""Options of docker's syntax that are no mount(2) options."""
+
+
 def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
+    """Bind and tmpfs mounts; volumes come from :func:`volumes.attach.prepare`."""
     mounts = []
     for mount in config.mounts:
-        options = list(mount.options)
+        options = [o for o in mount.options if o not in _NOT_FOR_OCI]
         if mount.type == "bind":
-            options += ["rbind", "rprivate"]
+            # docker's default propagation: rprivate.
+            if not any(o in _PROPAGATIONS for o in options):
+                options.append("rprivate")
+            options.insert(0, "rbind")
             source = mount.source
-        else:
+        elif mount.type == "tmpfs":
             options += ["nosuid", "nodev"]
             source = "tmpfs"
+        else:
+            continue
         if mount.read_only:
             options.append("ro")
         mounts.append(
@@ -133,6 +142,10 @@ def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
             }
         )
     return mounts
+
+
+def _depth(mount: dict[str, Any]) -> int:
+    return len([part for part in mount["destination"].split("/") if part])
 
 
 def _init_binary() -> str:
@@ -162,10 +175,14 @@ def _workdir(rootfs: Path, workdir: str, container: str) -> str:
 
 
 def build_spec(
-    container: Container, image: dict[str, Any], paths: ContainerPaths
+    container: Container,
+    image: dict[str, Any],
+    paths: ContainerPaths,
+    volumes: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The spec of ``container`` whose root is mounted at ``paths.rootfs``;
-    ``image`` is the image's runtime config (the ``config`` of its blob)."""
+    ``image`` is the image's runtime config (the ``config`` of its blob),
+    ``volumes`` the mounts of the container's volumes."""
     config = container.config
     name = container.name
 
@@ -178,9 +195,8 @@ def build_spec(
         paths.rootfs, config.workdir or image.get("WorkingDir") or "/", name
     )
 
-    mounts = _default_mounts(config)
     etc = write_etc_files(paths.data, hostname)
-    mounts += [
+    mounts = [
         {"destination": target, "type": "bind", "source": str(source),
          "options": ["rbind", "rprivate"]}
         for target, source in etc.items()
@@ -191,7 +207,11 @@ def build_spec(
              "options": ["rbind", "ro", "rprivate"]}
         )  # fmt: skip
         args = [INIT_PATH, "--", *args]
-    mounts += _user_mounts(config)
+    mounts += _user_mounts(config) + (volumes or [])
+    # Shallower first (a stable sort, as docker sorts), so that a bind under
+    # a volume, or a volume at /etc under the generated /etc files, is
+    # mounted on top of what holds it.
+    mounts = _default_mounts(config) + sorted(mounts, key=_depth)
 
     spec: dict[str, Any] = {
         "ociVersion": "1.0.2",

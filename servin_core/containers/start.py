@@ -29,6 +29,7 @@ from servin_core.containers.runtime import RuntimeError_, runtime_of
 from servin_core.containers.spec import build_spec
 from servin_core.errors import InvalidArgument, ServinError, Unavailable
 from servin_core.images.inspect import config_of
+from servin_core.volumes.attach import prepare as prepare_volumes
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -82,7 +83,9 @@ def start_locked(
     paths.run.mkdir(parents=True, exist_ok=True)
     try:
         mount_rootfs(paths, core.snapshots, container.lowers)
-        _write_spec(paths, build_spec(container, _image_config(core, container), paths))
+        volumes = prepare_volumes(core, container, paths.rootfs)
+        image = _image_config(core, container)
+        _write_spec(paths, build_spec(container, image, paths, volumes))
         launched = launch(core.config, container, runtime, paths, started_at)
         # Attaches waiting in this process connect before any output.
         run_before_start(container)

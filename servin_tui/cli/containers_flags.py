@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from servin_core.errors import InvalidArgument
 
 if TYPE_CHECKING:
-    from servin_core.containers.model import ContainerConfig, Mount, Resources
+    from servin_core.containers.model import ContainerConfig, Resources
 
 __all__ = ["CreateRequest", "add_create_flags", "build_request", "parse_env_file"]
 
@@ -141,7 +141,7 @@ def build_request(
         read_only=args.read_only,
         init=args.init,
         resources=_resources(args),
-        mounts=_supported(parse_mounts(args.volume, args.mount, args.tmpfs)),
+        mounts=parse_mounts(args.volume, args.mount, args.tmpfs),
         restart=restart,
         auto_remove=args.rm,
         stop_signal=_signal(args.stop_signal),
@@ -163,23 +163,6 @@ def _integer(flag: str, text: str | None) -> int | None:
         return int(text)
     except ValueError:
         raise InvalidArgument(flag, text, "not a whole number") from None
-
-
-def _supported(mounts: list[Mount]) -> list[Mount]:
-    """Refuse volumes here, naming what the user typed, rather than as the
-    runtime would, naming a container that is not made yet."""
-    # TODO: named and anonymous volumes come with the networks and volumes issue (P3);
-    # drop this check when the runtime mounts them.
-    for mount in mounts:
-        if mount.type == "volume":
-            what = f"{mount.source}:{mount.target}" if mount.source else mount.target
-            raise InvalidArgument(
-                "volume",
-                what,
-                "named and anonymous volumes are not supported yet"
-                " (bind mounts, e.g. -v /host/dir:/dir, and --tmpfs are)",
-            )
-    return mounts
 
 
 def _entrypoint(text: str | None) -> list[str] | None:

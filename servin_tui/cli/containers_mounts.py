@@ -68,12 +68,22 @@ def parse_volume(text: str) -> Mount:
     options = tuple(mode for mode in modes if mode not in ("ro", "rw"))
 
     if source.startswith(("/", ".")):
+        # As docker's CLI: ./dir is the working directory's; a missing
+        # directory is made at start.
         return Mount(
             type="bind",
             source=os.path.abspath(source),
             target=target,
             read_only="ro" in modes,
             options=options,
+            create_source=True,
+        )
+    if "/" in source:
+        raise InvalidArgument(
+            "volume",
+            text,
+            f"{source!r} is a relative host path (a bind source must be"
+            " absolute) or a volume name with a slash (not allowed)",
         )
     if not _VOLUME_NAME_RE.fullmatch(source):
         raise InvalidArgument(
@@ -119,7 +129,9 @@ def parse_mount(text: str) -> Mount:
         if not source:
             raise InvalidArgument("mount", text, "a bind mount needs a source")
         if not os.path.isabs(source):
-            raise InvalidArgument("mount", text, "the bind source must be absolute")
+            raise InvalidArgument(
+                "mount", text, f"the bind source {source!r} is not an absolute path"
+            )
         if not os.path.exists(source):
             raise InvalidArgument(
                 "mount", text, f"bind source path does not exist: {source}"
@@ -132,6 +144,10 @@ def parse_mount(text: str) -> Mount:
                 )
             options.append(propagation)
     elif kind == "volume":
+        if source and "/" in source:
+            raise InvalidArgument(
+                "mount", text, f"invalid volume name {source!r}: it has a slash"
+            )
         if source and not _VOLUME_NAME_RE.fullmatch(source):
             raise InvalidArgument("mount", text, f"invalid volume name {source!r}")
         if _flag(text, fields.pop("volume-nocopy", None)):

@@ -143,8 +143,13 @@ def test_unlimited_swap() -> None:
         (["--cpu-shares", "many"], "--cpu-shares many: not a whole number"),
         (["--pids-limit", "1.5"], "--pids-limit 1.5: not a whole number"),
         (["--pull", "sometimes"], "--pull sometimes: expected missing"),
-        (["-v", "cache:/cache"], "volume cache:/cache: named and anonymous volumes"),
-        (["-v", "/anonymous"], "volume /anonymous: named and anonymous volumes"),
+        (["-v", "data/x:/x"], "volume data/x:/x: 'data/x' is a relative host path"),
+        (
+            ["--mount", "type=volume,src=a/b,dst=/x"],
+            "invalid volume name 'a/b': it has a slash",
+        ),
+        (["--mount", "type=bind,src=rel,dst=/x"], "'rel' is not an absolute path"),
+        (["--mount", "type=tmpfs,dst=/x,colour=red"], "unknown field 'colour'"),
     ],
 )
 def test_bad_values_name_the_flag_and_the_reason(argv: list[str], message: str) -> None:

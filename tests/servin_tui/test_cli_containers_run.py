@@ -99,17 +99,6 @@ def test_flags_reach_the_container(cli: Cli, image: str, tmp_path: Path) -> None
     assert sorted(p.name for p in shared.iterdir()) == ["note"]
 
 
-def test_volumes_are_refused_until_they_exist(cli: Cli, image: str) -> None:
-    result = cli("run", "--rm", "-v", "cache:/cache", image, "true")
-
-    assert result.code == 125
-    assert result.error_lines == [
-        "Error: volume cache:/cache: named and anonymous volumes are not supported"
-        " yet (bind mounts, e.g. -v /host/dir:/dir, and --tmpfs are)"
-    ]
-    assert all_ids(cli) == []
-
-
 def test_detached_container_is_up_and_can_be_stopped_started_and_killed(
     cli: Cli, image: str
 ) -> None:

@@ -1,0 +1,167 @@
+"""A container's volumes: bound at create, prepared at start, released at
+removal.
+
+At create, every volume the container mounts is named: ``-v NAME:/path``
+and ``--mount type=volume,source=NAME`` name theirs (made if missing),
+``-v /path`` and the image's ``VOLUME`` declarations get new anonymous
+ones. A ``container_volumes`` row per volume is written in the same
+transaction as the container's row, so a failed create leaves neither.
+
+At each start the volumes' directories are made if they went, and a volume
+still marked for copy-up is filled from the image if it is empty (docker's
+rule), under the volume's lock; then it is mounted by the runtime.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from servin_core import log
+from servin_core.state.locks import object_lock
+from servin_core.volumes.copyup import copy_up, is_empty
+from servin_core.volumes.model import (
+    ANONYMOUS_LABEL,
+    Volume,
+    check_volume_name,
+    new_anonymous_name,
+)
+from servin_core.volumes.operations import driver_of, remove_unused, store_of
+from servin_core.volumes.store import Binding
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from servin_core.containers.model import Container, ContainerConfig
+    from servin_core.core import Core
+
+__all__ = [
+    "VolumeRequest",
+    "anonymous_volumes",
+    "forget_made",
+    "make_directories",
+    "prepare",
+    "record",
+    "requests_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeRequest:
+    """A volume a new container mounts."""
+
+    name: str
+    target: str
+    anonymous: bool
+    copy_up: bool
+
+
+def requests_of(config: ContainerConfig, image: dict[str, Any]) -> list[VolumeRequest]:
+    """The volumes ``config`` mounts, with the image's declared ones that no
+    mount of the config covers; names checked, anonymous ones named."""
+    requests = []
+    for mount in config.mounts:
+        if mount.type != "volume":
+            continue
+        anonymous = not mount.source
+        name = new_anonymous_name() if anonymous else check_volume_name(mount.source)
+        requests.append(
+            VolumeRequest(name, mount.target, anonymous, "nocopy" not in mount.options)
+        )
+
+    taken = {mount.target for mount in config.mounts}
+    for target in sorted(image.get("Volumes") or {}):
+        normalized = "/" + target.strip("/")
+        if normalized != "/" and normalized not in taken:
+            taken.add(normalized)
+            requests.append(VolumeRequest(new_anonymous_name(), normalized, True, True))
+    return requests
+
+
+def record(
+    core: Core,
+    conn: sqlite3.Connection,
+    container_id: str,
+    requests: list[VolumeRequest],
+) -> list[str]:
+    """Write the volumes and the container's bindings in the transaction
+    ``conn``; the names of the volumes this made."""
+    store = store_of(core)
+    made = []
+    now = time.time()
+    for request in requests:
+        if not store.exists(conn, request.name):
+            labels = {ANONYMOUS_LABEL: ""} if request.anonymous else {}
+            volume = Volume(
+                request.name, now, labels=labels, anonymous=request.anonymous
+            )
+            store.add(conn, volume)
+            made.append(request.name)
+        store.bind(
+            conn, Binding(container_id, request.name, request.target, request.copy_up)
+        )
+    return made
+
+
+def make_directories(core: Core, names: list[str]) -> None:
+    """Make the directories of the volumes a create made."""
+    driver = driver_of(core)
+    for name in names:
+        with object_lock(core.config.run_dir, "volume", name):
+            driver.make(name)
+
+
+def forget_made(core: Core, names: list[str]) -> None:
+    """Undo :func:`record` for a create that failed after it: the volumes
+    it made go, unless another container took them into use meanwhile."""
+    remove_unused(core, names)
+
+
+def anonymous_volumes(core: Core, container_id: str) -> list[str]:
+    """The anonymous volumes the container mounts (``rm -v`` removes them)."""
+    store = store_of(core)
+    return [
+        binding.volume
+        for binding in store.bindings(container_id)
+        if store.get(binding.volume).anonymous
+    ]
+
+
+def prepare(core: Core, container: Container, rootfs: Path) -> list[dict[str, Any]]:
+    """The runtime spec's mounts of the container's volumes, each volume's
+    directory made and, on its first use, filled from the root at ``rootfs``;
+    missing ``-v`` bind sources are made (as docker makes them)."""
+    store, driver = store_of(core), driver_of(core)
+    logger = log.for_object(log.volumes, "container", container.id)
+    for bind in container.config.mounts:
+        if bind.type == "bind" and bind.create_source:
+            os.makedirs(bind.source, mode=0o755, exist_ok=True)
+    own = {m.target: m for m in container.config.mounts if m.type == "volume"}
+
+    mounts = []
+    for binding in store.bindings(container.id):
+        volume = store.get(binding.volume)
+        if driver.is_plain(volume):
+            with object_lock(core.config.run_dir, "volume", volume.name):
+                data = driver.make(volume.name)
+                if binding.copy_up:
+                    if is_empty(data) and copy_up(rootfs, binding.target, data):
+                        logger.info("filled volume %s from the image", volume.name)
+                    store.copied(container.id, binding.target)
+
+        mount = own.get(binding.target)
+        options = [_propagation(mount.options if mount else ())]
+        if mount is not None and mount.read_only:
+            options.append("ro")
+        mounts.append(driver.oci_mount(volume, binding.target, options))
+    return mounts
+
+
+def _propagation(options: tuple[str, ...] | list[str]) -> str:
+    for option in options:
+        if option.lstrip("r") in ("shared", "slave", "private"):
+            return option
+    return "rprivate"

@@ -1,0 +1,228 @@
+"""Volumes, binds and tmpfs mounts in real containers: data that outlives
+a container, a new volume filled from the image, read-only binds, tmpfs
+sizes, volumes in use, ``rm -v``, and bad input that leaves nothing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from containers_kit import import_busybox, mounts_of, remove_all
+
+from servin_core.containers import lifecycle
+from servin_core.containers.logs import read_logs
+from servin_core.containers.model import ContainerConfig, Mount
+from servin_core.core import Core
+from servin_core.errors import Conflict, InvalidArgument
+from servin_core.volumes import operations as volumes
+
+IMAGE = "servin-test/busybox"
+
+
+@pytest.fixture
+async def box(core: Core, busybox_rootfs_tar: Path) -> AsyncIterator[Core]:
+    await import_busybox(core, busybox_rootfs_tar)
+    yield core
+    await remove_all(core)
+
+
+async def run(core: Core, script: str, *mounts: Mount) -> tuple[str, int, str]:
+    """Run ``sh -c script``; its ID, exit status and output (both streams)."""
+    container = await lifecycle.create(
+        core, ContainerConfig(image=IMAGE, cmd=["sh", "-c", script], mounts=[*mounts])
+    )
+    await lifecycle.start(core, container.id)
+    status = await lifecycle.wait(core, container.id)
+    text = b""
+    async for line in read_logs(core, core.containers.get(container.id)):
+        text += line.data
+    return container.id, status, text.decode()
+
+
+def volume_rows(core: Core) -> list[str]:
+    return [row[0] for row in core.db.query("SELECT name FROM volumes")]
+
+
+def volume_dirs(core: Core) -> list[str]:
+    root = core.config.data_dir / "volumes"
+    return sorted(os.listdir(root)) if root.exists() else []
+
+
+async def test_data_in_a_named_volume_outlives_its_container(box: Core) -> None:
+    data = Mount(type="volume", source="keep", target="/data")
+    first, status, _ = await run(box, "echo kept > /data/file", data)
+    assert status == 0
+    await lifecycle.remove(box, first, volumes=True)
+
+    _, status, text = await run(box, "cat /data/file", data)
+
+    assert (status, text) == (0, "kept\n")
+    host = volumes.driver_of(box).data("keep") / "file"
+    assert host.read_text() == "kept\n"
+
+
+async def test_a_new_volume_is_filled_from_the_image(box: Core) -> None:
+    etc = Mount(type="volume", source="etc", target="/etc")
+
+    _, status, text = await run(box, "head -1 /etc/passwd; stat -c %a /etc", etc)
+
+    assert status == 0
+    assert text == "root:x:0:0:root:/root:/bin/sh\n755\n"
+    data = volumes.driver_of(box).data("etc")
+    assert (data / "group").read_text().startswith("root:x:0:")
+    assert oct(data.stat().st_mode & 0o7777) == oct(0o755)
+
+
+async def test_a_volume_with_files_is_not_overwritten(box: Core) -> None:
+    await volumes.create(box, "mine")
+    (volumes.driver_of(box).data("mine") / "only").write_text("mine\n")
+
+    _, status, text = await run(
+        box,
+        "cat /etc/only; ls /etc | grep -c passwd",
+        Mount(type="volume", source="mine", target="/etc"),
+    )
+
+    assert (status, text) == (1, "mine\n0\n")
+
+
+async def test_nocopy_leaves_a_new_volume_empty(box: Core) -> None:
+    mount = Mount(type="volume", source="bare", target="/etc", options=("nocopy",))
+
+    _, status, text = await run(box, "ls -A /etc | grep -c passwd", mount)
+
+    assert (status, text) == (1, "0\n")
+
+
+async def test_a_read_only_bind_refuses_writes(box: Core, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "seen").write_text("from the host\n")
+    bind = Mount(type="bind", source=str(shared), target="/data", read_only=True)
+
+    _, status, text = await run(box, "cat /data/seen; echo x > /data/new", bind)
+
+    assert status != 0
+    assert text.startswith("from the host\n")
+    assert "Read-only file system" in text
+    assert sorted(os.listdir(shared)) == ["seen"]
+
+
+async def test_a_bind_under_a_volume_is_mounted_on_top(
+    box: Core, tmp_path: Path
+) -> None:
+    (tmp_path / "inner").write_text("bound\n")
+    mounts = (
+        # Given deepest first: the order must not matter.
+        Mount(type="bind", source=str(tmp_path), target="/data/sub"),
+        Mount(type="volume", source="outer", target="/data"),
+    )
+
+    _, status, text = await run(box, "cat /data/sub/inner", *mounts)
+
+    assert (status, text) == (0, "bound\n")
+
+
+async def test_a_tmpfs_mount_has_the_size_given(box: Core) -> None:
+    tmpfs = Mount(type="tmpfs", target="/scratch", options=("size=1m",))
+
+    _, status, text = await run(box, "grep ' /scratch ' /proc/mounts", tmpfs)
+
+    assert status == 0
+    fields = text.split()
+    assert fields[2] == "tmpfs"
+    assert "size=1024k" in fields[3].split(",")
+
+
+async def test_a_volume_in_use_cannot_be_removed(box: Core) -> None:
+    ident, _, _ = await run(
+        box, "true", Mount(type="volume", source="busy", target="/data")
+    )
+    name = box.containers.get(ident).name
+
+    with pytest.raises(Conflict) as caught:
+        await volumes.remove(box, "busy")
+
+    assert "volume busy" in str(caught.value)
+    assert name in str(caught.value)
+    assert "busy" in volume_rows(box)
+    await lifecycle.remove(box, ident)
+    assert await volumes.remove(box, "busy")
+    assert volume_rows(box) == [] and volume_dirs(box) == []
+
+
+async def test_rm_v_removes_anonymous_volumes_but_not_named_ones(box: Core) -> None:
+    ident, status, _ = await run(
+        box,
+        "touch /anon/a /named/n",
+        Mount(type="volume", target="/anon"),
+        Mount(type="volume", source="named", target="/named"),
+    )
+    assert status == 0
+    anonymous = [v.name for v in volumes.list_volumes(box) if v.anonymous]
+    assert len(anonymous) == 1 and len(anonymous[0]) == 64
+
+    await lifecycle.remove(box, ident, volumes=True)
+
+    assert volume_rows(box) == ["named"]
+    assert volume_dirs(box) == ["named"]
+
+
+async def test_rm_without_v_keeps_anonymous_volumes(box: Core) -> None:
+    ident, _, _ = await run(box, "true", Mount(type="volume", target="/anon"))
+
+    await lifecycle.remove(box, ident)
+
+    assert len(volume_rows(box)) == 1
+    assert await volumes.prune(box) != []
+    assert volume_rows(box) == [] and volume_dirs(box) == []
+
+
+async def test_a_volume_name_with_a_slash_is_refused_leaving_nothing(
+    box: Core,
+) -> None:
+    with pytest.raises(InvalidArgument, match=r"volume name a/b: .*slash"):
+        await volumes.create(box, "a/b")
+    with pytest.raises(InvalidArgument, match=r"volume name x/y: .*slash"):
+        await lifecycle.create(
+            box,
+            ContainerConfig(
+                image=IMAGE,
+                cmd=["true"],
+                mounts=[
+                    Mount(type="volume", target="/fresh"),
+                    Mount(type="volume", source="x/y", target="/data"),
+                ],
+            ),
+        )
+
+    assert box.containers.list() == []
+    assert volume_rows(box) == [] and volume_dirs(box) == []
+
+
+async def test_a_failed_create_leaves_no_volume(box: Core) -> None:
+    with pytest.raises(InvalidArgument, match="no command"):
+        await lifecycle.create(
+            box,
+            ContainerConfig(
+                image=IMAGE,
+                entrypoint=[],
+                mounts=[Mount(type="volume", source="never", target="/data")],
+            ),
+        )
+
+    assert volume_rows(box) == [] and volume_dirs(box) == []
+
+
+async def test_removed_containers_leave_no_volume_mount(box: Core) -> None:
+    ident, _, _ = await run(
+        box, "true", Mount(type="volume", source="plain", target="/data")
+    )
+
+    await lifecycle.remove(box, ident)
+
+    assert mounts_of(ident) == []
+    with open("/proc/mounts") as f:
+        assert [line for line in f if "/volumes/plain/" in line] == []
