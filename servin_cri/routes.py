@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from servin_cri import status
+from servin_cri import image_pull, images, status
 from servin_cri.node import Node
 
 __all__ = ["IMAGE_ROUTES", "RUNTIME_ROUTES", "Handler"]
@@ -23,4 +23,10 @@ RUNTIME_ROUTES: dict[str, Handler] = {
     "UpdateRuntimeConfig": status.update_runtime_config,
 }
 
-IMAGE_ROUTES: dict[str, Handler] = {}
+IMAGE_ROUTES: dict[str, Handler] = {
+    "ListImages": images.list_images,
+    "ImageStatus": images.image_status,
+    "PullImage": image_pull.pull_image,
+    "RemoveImage": images.remove_image,
+    "ImageFsInfo": images.image_fs_info,
+}

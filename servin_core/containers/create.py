@@ -22,6 +22,7 @@ from servin_core.containers.spec import check_config, command_of
 from servin_core.containers.store import check_name, new_container_id
 from servin_core.errors import InvalidArgument
 from servin_core.images.inspect import config_of
+from servin_core.network.plan import add_endpoints, plan_networks
 from servin_core.state.locks import object_lock
 from servin_core.volumes.attach import forget_made, make_directories, requests_of
 from servin_core.volumes.attach import record as record_volumes
@@ -59,6 +60,7 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
         raise InvalidArgument("container", name, "no command specified")
     check_config(config, name)
     volumes = requests_of(config, image_config)
+    networks = plan_networks(core, config, name)
     runtime = select_runtime(core.config, config.runtime)
 
     container = Container(
@@ -77,6 +79,7 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
         with core.db.write() as conn:
             core.containers.add(conn, container)
             made = record_volumes(core, conn, container.id, volumes)
+            add_endpoints(core, conn, container.id, networks)
         try:
             paths.data.mkdir(parents=True, mode=0o700)
             paths.upper.mkdir()

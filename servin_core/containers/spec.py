@@ -21,6 +21,7 @@ from servin_core.containers.resources import apply_resources
 from servin_core.containers.security import apply_security
 from servin_core.containers.users import resolve_user
 from servin_core.errors import InvalidArgument
+from servin_core.network.attach import Joined
 
 __all__ = [
     "DEFAULT_PATH",
@@ -83,9 +84,15 @@ def check_config(config: ContainerConfig, container: str) -> None:
             )
 
 
-def _namespaces() -> list[dict[str, str]]:
-    # TODO: the network namespace has only loopback until networks (P3).
-    return [{"type": kind} for kind in ("pid", "ipc", "uts", "mount", "network")]
+def _namespaces(netns: str | None = "") -> list[dict[str, str]]:
+    """``netns``: a pinned namespace to join (networks.attach), "" for a new
+    one with loopback only, None to stay in the host's."""
+    spaces = [{"type": kind} for kind in ("pid", "ipc", "uts", "mount")]
+    if netns:
+        spaces.append({"type": "network", "path": netns})
+    elif netns is not None:
+        spaces.append({"type": "network"})
+    return spaces
 
 
 def _default_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
@@ -179,6 +186,7 @@ def build_spec(
     image: dict[str, Any],
     paths: ContainerPaths,
     volumes: list[dict[str, Any]] | None = None,
+    network: Joined | None = None,
 ) -> dict[str, Any]:
     """The spec of ``container`` whose root is mounted at ``paths.rootfs``;
     ``image`` is the image's runtime config (the ``config`` of its blob),
@@ -195,7 +203,14 @@ def build_spec(
         paths.rootfs, config.workdir or image.get("WorkingDir") or "/", name
     )
 
-    etc = write_etc_files(paths.data, hostname)
+    network = network or Joined("")
+    etc = write_etc_files(
+        paths.data,
+        hostname,
+        addresses=network.addresses,
+        nameservers=network.nameservers,
+        host=network.host,
+    )
     mounts = [
         {"destination": target, "type": "bind", "source": str(source),
          "options": ["rbind", "rprivate"]}
@@ -230,7 +245,7 @@ def build_spec(
         "hostname": hostname,
         "mounts": mounts,
         "linux": {
-            "namespaces": _namespaces(),
+            "namespaces": _namespaces(network.netns),
             "cgroupsPath": cgroup_path(container.id),
             "resources": {},
         },

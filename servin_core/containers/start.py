@@ -29,6 +29,7 @@ from servin_core.containers.runtime import RuntimeError_, runtime_of
 from servin_core.containers.spec import build_spec
 from servin_core.errors import InvalidArgument, ServinError, Unavailable
 from servin_core.images.inspect import config_of
+from servin_core.network.attach import join_networks
 from servin_core.volumes.attach import prepare as prepare_volumes
 
 if TYPE_CHECKING:
@@ -85,7 +86,8 @@ def start_locked(
         mount_rootfs(paths, core.snapshots, container.lowers)
         volumes = prepare_volumes(core, container, paths.rootfs)
         image = _image_config(core, container)
-        _write_spec(paths, build_spec(container, image, paths, volumes))
+        network = join_networks(core, container, image)
+        _write_spec(paths, build_spec(container, image, paths, volumes, network))
         launched = launch(core.config, container, runtime, paths, started_at)
         # Attaches waiting in this process connect before any output.
         run_before_start(container)

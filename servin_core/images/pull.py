@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -43,6 +44,7 @@ from servin_core.images.progress import (
 )
 from servin_core.images.reference import Reference, parse_reference
 from servin_core.images.store import Image
+from servin_core.registry.auth import Credentials
 from servin_core.registry.client import ATTEMPTS, BACKOFF, RegistryClient
 from servin_core.registry.endpoints import pull_endpoints
 from servin_core.registry.repository import Manifest, Repository
@@ -63,13 +65,15 @@ async def pull(
     *,
     platform: str | None = None,
     progress: ProgressCallback = ignore_progress,
+    credentials: Mapping[str, Credentials] | None = None,
 ) -> Image:
-    """Pull ``reference`` (by tag or digest) for ``platform`` (default: host's)."""
+    """Pull ``reference`` (by tag or digest) for ``platform`` (default: host's),
+    with ``credentials`` by registry name or host before the stored ones."""
     ref = parse_reference(reference)
     wanted = Platform.parse(platform) if platform else host_platform()
     progress(ProgressEvent(reference, reference, "resolving"))
 
-    async with RegistryClient(core.config) as client:
+    async with RegistryClient(core.config, credentials) as client:
         repo, top = await _resolve(client, core, ref)
         with core.leases.acquire() as lease:
             manifest, index = await _platform_manifest(repo, top, wanted, str(ref))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -65,8 +65,13 @@ class _EndpointState:
 class RegistryClient:
     """Talks to registries on behalf of one operation; use ``async with``."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self, config: Config, credentials: Mapping[str, Credentials] | None = None
+    ) -> None:
         self.config = config
+        # Given by the caller for this operation only (a CRI pull's auth),
+        # by registry name or host; they come before the stored ones.
+        self._given = dict(credentials or {})
         self._session: aiohttp.ClientSession | None = None
         self._states: dict[Endpoint, _EndpointState] = {}
         self._lock = asyncio.Lock()
@@ -103,6 +108,10 @@ class RegistryClient:
         self, endpoint: Endpoint, credentials: Credentials | None = None
     ) -> _EndpointState:
         """Find the scheme that answers ``/v2/`` and the auth challenge."""
+        if credentials is None:
+            credentials = self._given.get(endpoint.host)
+            if credentials is None and not endpoint.mirror:
+                credentials = self._given.get(endpoint.registry)
         if credentials is None:
             credentials = creds.lookup(self.config, endpoint.host)
             if credentials is None and not endpoint.mirror:

@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from servin_core.config import Config
 from servin_core.core import Core
+from servin_core.registry.auth import Credentials
 from servin_cri.pb import api_pb2_grpc
 from servin_cri.server import CriServer
 
@@ -23,3 +25,27 @@ class Cri:
 
 
 StartCri = Callable[..., Awaitable[Cri]]
+
+
+async def publish_busybox(
+    seed_root: Path,
+    rootfs_tar: Path,
+    references: list[str],
+    credentials: Credentials | None = None,
+) -> None:
+    """Push the busybox root file system as an image named ``references``
+    (in one registry), from a Core of its own in ``seed_root``."""
+    from servin_core.images.importer import import_image
+    from servin_core.images.push import push
+    from servin_core.images.reference import parse_reference
+    from servin_core.registry import credentials as stored
+
+    with Core.open(Config().with_root(seed_root)) as seed:
+        if credentials is not None:
+            domain = parse_reference(references[0]).domain
+            stored.store(seed.config, domain, credentials)
+        with rootfs_tar.open("rb") as base:
+            image = await import_image(seed, base, references[0])
+        for reference in references:
+            seed.images.tag(image, parse_reference(reference))
+            await push(seed, reference)
