@@ -17,6 +17,7 @@ from servin_core.events import EventLog
 from servin_core.images.content import ContentStore
 from servin_core.images.snapshots import Snapshotter
 from servin_core.images.store import ImageStore
+from servin_core.network.store import NetworkStore
 from servin_core.state.db import Database
 from servin_core.state.leases import Leases
 
@@ -35,6 +36,7 @@ class Core:
         self.snapshots = Snapshotter(data / "snapshots", self.db)
         self.images = ImageStore(self.db, self.events)
         self.containers = ContainerStore(self.db, self.events)
+        self.networks = NetworkStore(self.db, self.events)
         self.leases = Leases(self.db)
         self.leases.collect = self._collect
 
@@ -76,6 +78,12 @@ class Core:
 
             reconcile_all(self)
             remove_orphans(self)
+        if (self.config.run_dir / "netns").exists() or (
+            self.config.data_dir / "networks" / "cache"
+        ).exists():
+            from servin_core.network.tidy import tidy_networks
+
+            tidy_networks(self)
 
     def _collect(self, resources: list[tuple[str, str]]) -> None:
         # Imported here: garbage collection needs the image store's queries,

@@ -20,6 +20,7 @@ def _read(path: Path) -> str:
     except OSError:
         return ""
 
+
 _HOSTS = """127.0.0.1\tlocalhost
 ::1\tlocalhost ip6-localhost ip6-loopback
 fe00::0\tip6-localnet

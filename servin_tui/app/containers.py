@@ -8,16 +8,23 @@ so the panel grows with the core and never offers what would fail.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.binding import Binding
 
-from servin_core.containers.model import Container
+from servin_core.containers.model import Container, State
 from servin_tui.app.backend import ContainerAction
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Row, container_row
+from servin_tui.app.terminal import Terminal
+
+if TYPE_CHECKING:
+    from servin_tui.app.exec_panel import ExecPanel
+    from servin_tui.app.stats import StatsTracker
 
 __all__ = ["ContainersPanel"]
 
@@ -38,6 +45,8 @@ class ContainersPanel(Panel):
         Binding("Z", "act('unpause')", "Unpause"),
         Binding("d", "act('remove')", "Remove"),
         Binding("l", "logs", "Logs"),
+        Binding("e", "exec", "Exec"),
+        Binding("E", "exec_command", "Exec command", show=False),
     ]
 
     TITLE = "Containers"
@@ -48,6 +57,8 @@ class ContainersPanel(Panel):
         ("created", "CREATED"),
         ("status", "STATUS"),
         ("name", "NAMES"),
+        ("cpu", "CPU %"),
+        ("memory", "MEM"),
     )
     SORT = ("created", True)
     COMMANDS = (
@@ -59,8 +70,18 @@ class ContainersPanel(Panel):
             )
             for a in ContainerAction
         ),
-        ("Containers: logs", "Show the selected container's output", "logs"),
+        (
+            "Containers: logs",
+            "Show the output of the selected or marked containers",
+            "logs",
+        ),
         ("Containers: filter", "Show only containers matching a text", "filter"),
+        ("Containers: exec", "Open a shell in the selected container", "exec"),
+        (
+            "Containers: exec a command",
+            "Run a command in the selected container, in a terminal",
+            "exec_command",
+        ),
     )
 
     def empty_text(self) -> str:
@@ -88,7 +109,15 @@ class ContainersPanel(Panel):
         return await self.backend.get_container(owner)
 
     def rows_of(self, obj: Container, now: float) -> list[Row]:
-        return [container_row(obj, now)]
+        row = container_row(obj, now)
+        usage = self.stats.get(obj.id) if self.stats is not None else None
+        if usage is None:
+            return [Row(row.key, row.owner, (*row.cells, "", ""), row.sort_keys)]
+        from servin_tui.app.stats import usage_cells
+
+        cells, keys = usage_cells(usage)
+        sort_keys = (*row.sort_keys, *(None,) * (len(row.cells) - len(row.sort_keys)))
+        return [Row(row.key, row.owner, (*row.cells, *cells), (*sort_keys, *keys))]
 
     async def detail(self, row: Row) -> Text | str:
         container = self.objects.get(row.owner)
@@ -152,6 +181,140 @@ class ContainersPanel(Panel):
     def action_logs(self) -> None:
         from servin_tui.app.logs import LogScreen
 
+        # The marked containers' logs interleave, each line tagged.
+        rows = self.table.chosen()
+        if rows:
+            self.app.push_screen(LogScreen(self.backend, [r.cells[5] for r in rows]))
+
+    # Exec: a terminal below the list
+
+    def action_exec(self) -> None:
+        self._exec(["sh"], again=True)
+
+    def action_exec_command(self) -> None:
+        from servin_tui.app.dialogs import PromptDialog
+
+        container = self._running()
+        if container is None:
+            return
+
+        def answered(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                cmd = shlex.split(text)
+            except ValueError as e:
+                self.app.notify(f"command {text}: {e}", severity="error")
+                return
+            if cmd:
+                self._exec(cmd, again=False)
+
+        question = f"Command to run in {container.name}"
+        self.app.push_screen(PromptDialog(question, value="sh"), answered)
+
+    def _running(self) -> Container | None:
+        """The container under the cursor if it runs; else None, said."""
         row = self.table.current()
-        if row is not None:
-            self.app.push_screen(LogScreen(self.backend, row.cells[5]))
+        container = self.objects.get(row.owner) if row is not None else None
+        if container is None:
+            return None
+        if container.state is not State.RUNNING:
+            self.app.notify(
+                f"container {container.name}: is {container.state.value}, not running",
+                title="exec",
+                severity="warning",
+            )
+            return None
+        return container
+
+    @work(group="exec")
+    async def _exec(self, cmd: list[str], *, again: bool) -> None:
+        """Open ``cmd`` in a terminal; with ``again``, go back to the
+        terminal already open on this container if its command runs."""
+        from servin_tui.app.exec_panel import ExecPanel
+
+        container = self._running()
+        if container is None:
+            return
+        current = self._exec_panel()
+        if current is not None:
+            if again and current.container_id == container.id and not current.ended:
+                current.terminal.focus()
+                return
+            await current.remove()
+        panel = ExecPanel(self.backend, container.id, container.name, cmd)
+        self.add_class("-exec")
+        await self.mount(panel, after=self.table)
+        panel.terminal.focus()
+
+    def _exec_panel(self) -> ExecPanel | None:
+        from servin_tui.app.exec_panel import ExecPanel
+
+        found = self.query(ExecPanel)
+        return found.first() if found else None
+
+    @on(Terminal.Left)
+    async def _left_terminal(self) -> None:
+        panel = self._exec_panel()
+        if panel is not None and panel.ended:
+            await panel.remove()
+            self.remove_class("-exec")
+        self.table.focus()
+
+    # Stats of the running containers shown
+
+    def on_mount(self) -> None:
+        self.stats_timer = self.set_interval(1.0, self._sample_stats, pause=True)
+
+    def rows_changed(self) -> None:
+        super().rows_changed()
+        running = [i for i, c in self.objects.items() if c.state is State.RUNNING]
+        # No container runs: no timer, no work.
+        if running:
+            self.stats_timer.resume()
+        else:
+            self.stats_timer.pause()
+        if self.stats is not None:
+            self.stats.keep_only(running)
+
+    def _sampled(self) -> list[str]:
+        """Running containers whose rows are on the screen now."""
+        if not self.is_on_screen or not self.screen.is_current:
+            return []
+        table = self.table
+        top = round(table.scroll_offset.y)
+        shown = table.visible_keys()[top : top + table.size.height]
+        running = State.RUNNING
+        return [k for k in shown if k in self.objects and self.objects[k].state is running]
+
+    @work(exclusive=True, group="stats")
+    async def _sample_stats(self) -> None:
+        from servin_tui.app.stats import StatsTracker
+
+        idents = self._sampled()
+        if not idents:
+            return
+        samples = await self.guarded(self.backend.container_samples(idents), "stats")
+        if samples is None:
+            return
+        if self.stats is None:
+            self.stats = StatsTracker()
+        self.stats.add(self.objects, samples)
+        now = self.clock()
+        rows = [r for i in idents if i in self.objects for r in self.rows_of(self.objects[i], now)]
+        self.table.apply(rows, [])
+        self._show_usage()
+
+    def _show_usage(self) -> None:
+        """The selected container's sparklines in the detail pane."""
+        from servin_tui.app.stats_view import StatsView
+
+        row = self.table.current()
+        usage = self.stats.get(row.owner) if row and self.stats else None
+        found = self.query(StatsView)
+        if found:
+            found.first().show(usage)
+        elif usage is not None:
+            view = StatsView()
+            self.query_one(".detail").mount(view)
+            self.call_after_refresh(view.show, usage)
