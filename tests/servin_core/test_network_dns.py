@@ -205,7 +205,7 @@ def test_names_follow_the_database(responder: Core, netns: str) -> None:
     assert _query(netns, "frontend")["answers"] == ["10.77.0.10"]
 
 
-def test_release_stops_it_only_when_no_endpoint_remains(
+def test_release_stops_it_only_when_no_endpoint_is_live(
     responder: Core, netns: str
 ) -> None:
     first = _responders()
@@ -218,8 +218,10 @@ def test_release_stops_it_only_when_no_endpoint_remains(
     assert _responders() == first
     assert _query(netns, "web")["answers"] == ["10.77.0.10"]
 
+    # The container stops: its endpoint stays, without an address.
     with responder.db.write() as conn:
-        conn.execute("DELETE FROM endpoints")
+        conn.execute("UPDATE endpoints SET ip = ''")
+        conn.execute("UPDATE containers SET state = 'exited'")
     _supervise(netns, responder, "release")
     assert _responders() == []
     assert not ResponderPaths.of(responder.config.run_dir, NETWORK_ID).pid.exists()
@@ -256,6 +258,11 @@ def test_a_removed_network_ends_its_responder(responder: Core, netns: str) -> No
     with responder.db.write() as conn:
         conn.execute("DELETE FROM endpoints")
         conn.execute("DELETE FROM networks")
+    eventually(lambda: not _responders(), "the responder to end")
+
+
+def test_a_deleted_store_ends_its_responder(responder: Core, netns: str) -> None:
+    responder.db.path.unlink()
     eventually(lambda: not _responders(), "the responder to end")
 
 

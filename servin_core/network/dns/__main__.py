@@ -50,8 +50,10 @@ def _bind(address: str, port: int) -> tuple[socket.socket, socket.socket]:
     )
     udp = socket.socket(family, socket.SOCK_DGRAM)
     tcp = socket.socket(family, socket.SOCK_STREAM)
+    # SO_REUSEADDR on TCP only: it lets a restart bind beside connections in
+    # TIME_WAIT, but on UDP it would let two responders share the port.
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     for sock in (udp, tcp):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if family == socket.AF_INET:
             sock.setsockopt(socket.IPPROTO_IP, _IP_FREEBIND, 1)
         sock.bind((address, port))
@@ -97,9 +99,8 @@ def main() -> int:
         return 1
 
     _detach(args.log_file)
-    responder = Responder(
-        args.network_id, names, Resolvers(args.resolv_conf, args.address)
-    )
+    resolvers = Resolvers(args.resolv_conf, args.address)
+    responder = Responder(args.network_id, args.database, names, resolvers)
     asyncio.run(serve(responder, udp, tcp))
     return 0
 

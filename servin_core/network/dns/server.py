@@ -2,8 +2,9 @@
 container names and forwarding the rest.
 
 It runs until it is told to stop (SIGTERM from ``release_responder``) or
-until its network's row leaves the database, whichever comes first; the
-second covers a network removed by a process that died before releasing.
+until its network's row, or the whole database, goes away, whichever comes
+first; the others cover a network removed by a process that died before
+releasing, and a store deleted under it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import asyncio
 import contextlib
 import signal
 import socket
+import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 from servin_core import log
@@ -33,6 +36,7 @@ class Responder:
     """Answers one network's queries."""
 
     network_id: str
+    database: Path
     names: NameTable
     resolvers: Resolvers
 
@@ -49,7 +53,11 @@ class Responder:
         if query.opcode != 0:
             return wire.error_reply(query, wire.NOTIMP)
 
-        local = self.names.lookup(query.name)
+        try:
+            local = self.names.lookup(query.name)
+        except sqlite3.Error as e:
+            self.log.warning("reading the names for %s: %s", query.name, e)
+            return wire.error_reply(query, wire.SERVFAIL)
         if local is not None and query.qclass == wire.CLASS_IN:
             v4, v6 = local
             # A name we own answers every type: the addresses for A and
@@ -140,7 +148,15 @@ async def serve(responder: Responder, udp: socket.socket, tcp: socket.socket) ->
     # The database is watched even when nobody asks, so that a removed
     # network's responder ends without a query to notice it.
     while not stop.is_set():
-        responder.names.refresh()
+        if not responder.database.exists():
+            responder.log.info(
+                "state database %s removed; stopping", responder.database
+            )
+            break
+        try:
+            responder.names.refresh()
+        except sqlite3.Error as e:
+            responder.log.warning("reading the state database: %s", e)
         if not responder.names.network_exists:
             responder.log.info("network removed; stopping")
             break

@@ -101,13 +101,19 @@ def ensure_responder(core: Core, network: NetworkLike) -> None:
 
 
 def release_responder(core: Core, network: NetworkLike) -> None:
-    """Stop ``network``'s responder if no container is attached to it."""
+    """Stop ``network``'s responder if no endpoint on it is live.
+
+    An endpoint is live while it holds an address: a stopped container
+    keeps its endpoint row (its place on the network) but not its address,
+    and nobody can ask a responder anything from a stopped container.
+    """
     paths = ResponderPaths.of(core.config.run_dir, network.id)
     if not paths.lock.parent.exists():
         return
     with _locked(paths.lock):
         row = core.db.query_one(
-            "SELECT COUNT(*) FROM endpoints WHERE network_id = ?", (network.id,)
+            "SELECT COUNT(*) FROM endpoints WHERE network_id = ? AND ip != ''",
+            (network.id,),
         )
         if row is not None and row[0]:
             return
