@@ -24,6 +24,7 @@ __all__ = [
     "CONTAINER_GROUP",
     "IMAGE_GROUP",
     "TOP_LEVEL",
+    "VOLUME_GROUP",
     "Entry",
     "Group",
     "discover",
@@ -31,7 +32,7 @@ __all__ = [
     "registered",
 ]
 
-Group = Literal["top", "container", "image"]
+Group = Literal["top", "container", "image", "volume"]
 _PACKAGE = "servin_tui.cli"
 
 
@@ -138,6 +139,15 @@ IMAGE_GROUP: tuple[Entry, ...] = (
 )
 """``image`` COMMAND, looked up by the commands' ``image_names``."""
 
+VOLUME_GROUP: tuple[Entry, ...] = (
+    _e("create", "volumes", "create a volume", "CREATE"),
+    _e("ls list", "volumes_list", "list volumes", "LS"),
+    _e("inspect", "volumes", "show details of volumes as JSON", "INSPECT"),
+    _e("rm remove", "volumes", "remove volumes", "RM"),
+    _e("prune", "volumes", "remove unused volumes", "PRUNE"),
+)
+"""``volume`` COMMAND: docker's volume commands."""
+
 _IMAGE_MODULES: tuple[str, ...] = (
     *("images", "transfer", "login", "inspect", "remove", "archive", "importer"),
 )
@@ -164,6 +174,11 @@ def registered(group: Group) -> Iterator[tuple[tuple[str, ...], Command]]:
     full, slow list, for tests and for :func:`discover`."""
     from servin_tui.cli import containers
 
+    if group == "volume":
+        from servin_tui.cli import volumes
+
+        yield from volumes.GROUP
+        return
     image_commands = [
         command
         for name in _IMAGE_MODULES

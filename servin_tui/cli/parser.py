@@ -224,6 +224,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     commands.add_group(
         "image", "manage images (ls, pull, rm, ...)", "image", catalog.IMAGE_GROUP
     )
+    commands.add_group(
+        "volume",
+        "manage volumes (create, ls, rm, prune, ...)",
+        "volume",
+        catalog.VOLUME_GROUP,
+    )
     commands.check_unknown(_command_word(argv))
     return parser
 

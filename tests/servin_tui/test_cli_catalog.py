@@ -15,6 +15,7 @@ _TABLES: dict[Group, tuple[catalog.Entry, ...]] = {
     "top": catalog.TOP_LEVEL,
     "container": catalog.CONTAINER_GROUP,
     "image": catalog.IMAGE_GROUP,
+    "volume": catalog.VOLUME_GROUP,
 }
 
 
