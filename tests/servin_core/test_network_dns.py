@@ -189,6 +189,13 @@ def test_other_names_go_to_the_hosts_resolver(responder: Core, netns: str) -> No
     assert len(huge_tcp["answers"]) == 60
 
 
+def test_an_internal_network_forwards_nothing(responder: Core, netns: str) -> None:
+    with responder.db.write() as conn:
+        conn.execute("UPDATE networks SET internal = 1")
+    assert _query(netns, "outside.example")["rcode"] == 5  # REFUSED
+    assert _query(netns, "web")["answers"] == ["10.77.0.10"]
+
+
 def test_names_follow_the_database(responder: Core, netns: str) -> None:
     db_id = "f0e1d2c3b4a5" + "1" * 52
     _container(responder, db_id, "db")

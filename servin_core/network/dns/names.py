@@ -51,6 +51,9 @@ class NameTable:
         self._v4: dict[str, list[bytes]] = {}
         self._v6: dict[str, list[bytes]] = {}
         self.network_exists = True
+        self.internal = False
+        """An internal network's containers reach nothing outside it, names
+        included: the responder forwards nothing for them."""
 
     def refresh(self) -> bool:
         """Re-read the table if the database changed; True if it did."""
@@ -62,13 +65,14 @@ class NameTable:
         # not look like a network with no containers.
         self._conn.execute("BEGIN")
         try:
-            exists = self._conn.execute(
-                "SELECT 1 FROM networks WHERE id = ?", (self._network_id,)
+            network = self._conn.execute(
+                "SELECT internal FROM networks WHERE id = ?", (self._network_id,)
             ).fetchone()
             rows = self._conn.execute(_ENDPOINTS, (self._network_id,)).fetchall()
         finally:
             self._conn.execute("COMMIT")
-        self.network_exists = exists is not None
+        self.network_exists = network is not None
+        self.internal = bool(network and network[0])
         self._v4, self._v6 = _index(rows)
         self._version = version
         return True

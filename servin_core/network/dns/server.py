@@ -77,6 +77,9 @@ class Responder:
     async def _forwarded(
         self, query: wire.Query, message: bytes, *, tcp: bool
     ) -> bytes:
+        if self.names.internal:
+            # REFUSED, not NXDOMAIN: the name may well exist, outside.
+            return wire.error_reply(query, wire.REFUSED)
         servers = self.resolvers.current()
         if not servers:
             self.log.warning("no resolver to forward %s to", query.name)

@@ -19,6 +19,7 @@ __all__ = [
     "NOERROR",
     "NOTIMP",
     "NXDOMAIN",
+    "REFUSED",
     "SERVFAIL",
     "TYPE_A",
     "TYPE_AAAA",
@@ -45,6 +46,7 @@ FORMERR = 1
 SERVFAIL = 2
 NXDOMAIN = 3
 NOTIMP = 4
+REFUSED = 5
 
 _HEADER = struct.Struct("!HHHHHH")
 _QR = 0x8000
