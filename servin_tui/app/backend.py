@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from servin_core.containers.logs import LogLine
-from servin_core.containers.model import Container
+from servin_core.containers.model import Container, ContainerConfig
 from servin_core.events import Event
 from servin_core.images.progress import ProgressCallback
 from servin_core.images.store import Image
@@ -140,6 +140,18 @@ class Backend(Protocol):
     ) -> AsyncIterator[LogLine]:
         """The container's output, oldest first; with ``follow``, new lines
         as they are written until the container stops."""
+        ...
+
+    # Running
+
+    async def has_image(self, reference: str) -> bool:
+        """Whether an image answers to ``reference`` (a name or an ID)."""
+        ...
+
+    async def create_container(
+        self, config: ContainerConfig, *, name: str | None = None
+    ) -> Container:
+        """Create (not start) a container; the image must be present."""
         ...
 
     # Exec and stats

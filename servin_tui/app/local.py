@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from servin_core.config import Config
 from servin_core.containers.logs import LogLine
-from servin_core.containers.model import Container
+from servin_core.containers.model import Container, ContainerConfig
 from servin_core.containers.stats import Sample
 from servin_core.core import Core
 from servin_core.errors import NotFound, Unavailable
@@ -214,6 +214,22 @@ class LocalBackend:
                 yield item
         finally:
             future.cancel()
+
+    # Running
+
+    async def has_image(self, reference: str) -> bool:
+        try:
+            await self._call(self._core.images.resolve, reference)
+        except NotFound:
+            return False
+        return True
+
+    async def create_container(
+        self, config: ContainerConfig, *, name: str | None = None
+    ) -> Container:
+        from servin_core.containers.lifecycle import create
+
+        return await self._run(create(self._core, config, name=name))
 
     # Exec and stats
 
