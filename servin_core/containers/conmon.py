@@ -103,7 +103,9 @@ def launch(
         "--exit-dir", str(paths.exit_dir),
         "--persist-dir", str(paths.persist_dir),
         "--socket-dir-path", str(socket_dir),
-        "--log-path", f"k8s-file:{paths.log}",
+        # TODO: `logs` reads paths.log only, so a CRI container's log (at
+        # kubelet's path) is not shown by Servin's own logs command yet.
+        "--log-path", f"k8s-file:{container.config.log_path or paths.log}",
         "--log-level", "error",
     ]  # fmt: skip
     if container.config.log_max_size:

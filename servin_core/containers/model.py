@@ -185,6 +185,13 @@ class ContainerConfig:
     """``-p`` values as given (``8080:80/tcp``)."""
     publish_all: bool = False
     """``-P``: publish the image's exposed ports on free host ports."""
+    namespaces: dict[str, str] = field(default_factory=dict)
+    """Namespaces to share, by OCI type (``network``, ``ipc``, ``uts``,
+    ``pid``): a pinned namespace file to join, or ``host`` for the host's
+    (a CRI pod's containers join the pod's)."""
+    log_path: str | None = None
+    """Where conmon writes the log (CRI format) instead of the container's
+    own directory: the path kubelet asked for."""
 
 
 def config_to_json(config: ContainerConfig) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from servin_core.containers.etcfiles import write_etc_files
 from servin_core.containers.model import Container, ContainerConfig
+from servin_core.containers.namespaces import apply_namespaces
 from servin_core.containers.paths import ContainerPaths, cgroup_path
 from servin_core.containers.resources import apply_resources
 from servin_core.containers.security import apply_security
@@ -252,4 +253,5 @@ def build_spec(
     }
     apply_security(spec, config)
     apply_resources(spec, config)
+    apply_namespaces(spec, config, name)
     return spec
