@@ -128,6 +128,28 @@ class Servin:
     def run_once(self) -> float:
         return timed(self.name, self.command(), self._log)
 
+    def spec_of_run(self, directory: Path) -> Path:
+        """A copy (under ``directory``) of the config.json that Servin
+        writes for ``run``'s container, and the files it mounts."""
+        name = "servin-bench-spec"
+        run = [*self.base(), "run", "--name", name, *self.run_flags(), IMAGE, "true"]
+        timed(self.name, run, self._log)
+        ident = subprocess.run(
+            [*self.base(), "inspect", "--format", "{{.Id}}", name],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        # The spec and the files it mounts (hosts, resolv.conf...): the
+        # directory's regular files; its fifos and mounts stay behind.
+        copy = directory / "servin-spec"
+        copy.mkdir()
+        for entry in (self.root / "containers" / ident).iterdir():
+            if entry.is_file() and not entry.is_symlink():
+                shutil.copyfile(entry, copy / entry.name)
+        timed(self.name, [*self.base(), "rm", name], self._log)
+        return copy / "config.json"
+
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 

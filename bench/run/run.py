@@ -42,7 +42,8 @@ NOTES = [
     "network: Servin's containers have only loopback so far, so podman runs"
     " with --network none and runc in a new network namespace",
     "podman: --runtime runc --cgroup-manager cgroupfs --events-backend file,"
-    " caller's ulimits; runc: create, start, wait for exit, delete",
+    " caller's ulimits; runc: create, start, wait for exit, delete of the"
+    " config.json Servin wrote for the same container",
 ]
 
 
@@ -61,8 +62,8 @@ class _Bare:
 
     name = RUNTIME
 
-    def __init__(self, directory: Path, tarball: Path) -> None:
-        self._runtime = BareRuntime(directory, tarball)
+    def __init__(self, directory: Path, tarball: Path, spec: Path) -> None:
+        self._runtime = BareRuntime(directory, tarball, spec)
         self.marker = str(self._runtime.state)
 
     def run_once(self) -> float:
@@ -111,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tools.append(servin)
         podman = Podman(workdir, tarball)
         tools.append(podman)
-        tools.append(_Bare(workdir, tarball))
+        tools.append(_Bare(workdir, tarball, servin.spec_of_run(workdir)))
 
         print("starting a container in each store for exec")
         execs = [

@@ -200,6 +200,7 @@ def _mount(mount: Mount) -> dict[str, Any]:
 
 def _inspect_container(core: Core, text: str) -> dict[str, Any]:
     from servin_core.images.inspect import config_of
+    from servin_core.network.describe import container_networks, host_network_config
     from servin_tui.cli.containers_state import refreshed
 
     container = refreshed(core, [core.containers.resolve(text)])[0]
@@ -208,6 +209,9 @@ def _inspect_container(core: Core, text: str) -> dict[str, Any]:
     except NotFound:  # removed with --force: the container's own settings remain
         image_config = {}
     details = container_details(container, image_config.get("config") or {})
+    details["HostConfig"] |= host_network_config(container)
+    exposed = sorted((image_config.get("config") or {}).get("ExposedPorts") or {})
+    details["NetworkSettings"] = container_networks(core, container, exposed)
     return details | _files(core, container)
 
 
