@@ -88,6 +88,26 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
     many("--tmpfs", metavar="DST[:OPTS]", help="mount a tmpfs")
     add("--platform", metavar="OS/ARCH[/VARIANT]", help="platform of the image")
     add(
+        "--network",
+        "--net",
+        metavar="NETWORK",
+        help="host, none, container:NAME or a network (default: servin)",
+    )
+    add("--ip", metavar="ADDRESS", help="the container's IPv4 address on its network")
+    many("--network-alias", "--net-alias", metavar="NAME", help="a name on the network")
+    many(
+        "-p",
+        "--publish",
+        metavar="[IP:][HOSTPORT:]PORT[/PROTO]",
+        help="publish a container's port on the host",
+    )
+    add(
+        "-P",
+        "--publish-all",
+        action="store_true",
+        help="publish every exposed port on a free host port",
+    )
+    add(
         "--pull",
         metavar="POLICY",
         default="missing",
@@ -147,11 +167,28 @@ def build_request(
         stop_signal=_signal(args.stop_signal),
         stop_timeout=_integer("--stop-timeout", args.stop_timeout),
         runtime=args.runtime,
+        network=args.network,
+        ip=args.ip,
+        network_aliases=list(args.network_alias),
+        publish=_publish(args.publish),
+        publish_all=args.publish_all,
     )
     name = check_name(args.name) if args.name is not None else None
     if args.pull not in _PULL_POLICIES:
         raise InvalidArgument("--pull", args.pull, "expected missing, always or never")
     return CreateRequest(config, name, args.pull, args.platform)
+
+
+def _publish(specs: list[str]) -> list[str]:
+    """``-p`` values, checked now so that a bad one names the flag."""
+    from servin_core.network.model import parse_publish
+
+    for spec in specs:
+        try:
+            parse_publish(spec)
+        except InvalidArgument as e:
+            raise InvalidArgument("--publish", spec, e.reason) from None
+    return list(specs)
 
 
 def _integer(flag: str, text: str | None) -> int | None:
