@@ -7,7 +7,8 @@ The message code here is written apart from servin_core's on purpose, so
 that the tests do not check the responder against itself.
 
     python dns_kit.py upstream ADDRESS
-    python dns_kit.py query SERVER NAME [a|aaaa] [udp|tcp]
+    python dns_kit.py query SERVER NAME a|aaaa udp|tcp|edns
+    python dns_kit.py raw SERVER HEX
     python dns_kit.py ensure|release ROOT NETWORK_ID NAME GATEWAY
 """
 
@@ -91,12 +92,16 @@ def query(server: str, name: str, qtype: str, transport: str) -> dict[str, objec
         bytes([len(label)]) + label.encode() for label in name.split(".") if label
     )
     code = {"a": 1, "aaaa": 28}[qtype]
+    # "edns" is UDP with an OPT record offering 4096-byte replies.
+    edns = transport == "edns"
     message = (
-        struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0)
+        struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, int(edns))
         + question
         + b"\0"
         + struct.pack("!HH", code, 1)
     )
+    if edns:
+        message += b"\0" + struct.pack("!HHIH", 41, 4096, 0, 0)
     if transport == "tcp":
         with socket.create_connection((server, 53), timeout=10) as s:
             s.sendall(struct.pack("!H", len(message)) + message)
@@ -126,6 +131,19 @@ def query(server: str, name: str, qtype: str, transport: str) -> dict[str, objec
         "aa": bool(flags & 0x0400),
         "answers": answers,
     }
+
+
+def raw(server: str, hex_message: str) -> dict[str, object]:
+    """Send any bytes; the reply's header, or that none came."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.sendto(bytes.fromhex(hex_message), (server, 53))
+        try:
+            reply = s.recv(65535)
+        except TimeoutError:
+            return {"reply": False}
+    rid, flags = struct.unpack_from("!HH", reply)
+    return {"reply": True, "id": rid, "qr": bool(flags & 0x8000), "rcode": flags & 0xF}
 
 
 def _qname_end(message: bytes, offset: int) -> int:
@@ -180,5 +198,7 @@ if __name__ == "__main__":
         upstream(rest[0])
     elif command == "query":
         print(json.dumps(query(*rest)))
+    elif command == "raw":
+        print(json.dumps(raw(*rest)))
     else:
         supervise(command, *rest)

@@ -144,6 +144,13 @@ def _query(netns: str, name: str, qtype: str = "a", via: str = "udp") -> Reply:
     return result
 
 
+def _raw(netns: str, hex_message: str) -> dict[str, object]:
+    out = _run("ip", "netns", "exec", netns, sys.executable, KIT, "raw", GATEWAY,
+               hex_message)  # fmt: skip
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
 def _nslookup(netns: str, name: str) -> subprocess.CompletedProcess[str]:
     return _run("ip", "netns", "exec", netns, "busybox", "nslookup", name, GATEWAY,
                 check=False)  # fmt: skip
@@ -187,6 +194,22 @@ def test_other_names_go_to_the_hosts_resolver(responder: Core, netns: str) -> No
     assert (huge_udp["tc"], huge_udp["answers"]) == (True, [])
     huge_tcp = _query(netns, "huge.example", via="tcp")
     assert len(huge_tcp["answers"]) == 60
+    # A client that offers more room (EDNS) gets it all over UDP.
+    huge_edns = _query(netns, "huge.example", via="edns")
+    assert (huge_edns["tc"], len(huge_edns["answers"])) == (False, 60)
+
+
+def test_malformed_queries_get_formerr_and_harm_nothing(
+    responder: Core, netns: str
+) -> None:
+    header = "4243" + "0100" + "0001" + "0000" * 3
+    looping = header + "c00c" + "00010001"  # the name points at itself
+    cut_short = header + "03776562"  # "web" with no end and no type
+    for message in (looping, cut_short):
+        reply = _raw(netns, message)
+        assert (reply["reply"], reply["id"], reply["rcode"]) == (True, 0x4243, 1)
+    assert _raw(netns, "0001")["reply"] is False  # not even a header: dropped
+    assert _query(netns, "web")["answers"] == ["10.77.0.10"]
 
 
 def test_an_internal_network_forwards_nothing(responder: Core, netns: str) -> None:
