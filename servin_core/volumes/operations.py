@@ -18,12 +18,7 @@ from servin_core import log
 from servin_core.errors import Conflict, NotFound
 from servin_core.state.locks import object_lock
 from servin_core.volumes.local import LocalDriver
-from servin_core.volumes.model import (
-    ANONYMOUS_LABEL,
-    Volume,
-    check_volume_name,
-    new_anonymous_name,
-)
+from servin_core.volumes.model import Volume, check_volume_name, new_anonymous_name
 from servin_core.volumes.store import VolumeStore
 
 if TYPE_CHECKING:
@@ -60,19 +55,17 @@ def create_sync(
     driver: str = "local",
 ) -> Volume:
     """Make a volume; one that exists already is returned as it is, as
-    docker does. Without a name, the volume is anonymous."""
+    docker does. Without a name, it gets a random one (but is not anonymous:
+    only a container's own volumes are, as in docker)."""
     if driver != "local":
         raise NotFound("volume driver", driver, "only the local driver exists")
-    anonymous = name is None
     name = new_anonymous_name() if name is None else check_volume_name(name)
     options = dict(options or {})
     LocalDriver.check_options(name, options)
     labels = dict(labels or {})
-    if anonymous:
-        labels.setdefault(ANONYMOUS_LABEL, "")
 
     store, local = store_of(core), driver_of(core)
-    volume = Volume(name, time.time(), driver, labels, options, anonymous)
+    volume = Volume(name, time.time(), driver, labels, options)
     with object_lock(core.config.run_dir, "volume", name):
         with core.db.write() as conn:
             if store.exists(conn, name):

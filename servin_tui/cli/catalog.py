@@ -23,6 +23,7 @@ from servin_tui.cli.command import Command
 __all__ = [
     "CONTAINER_GROUP",
     "IMAGE_GROUP",
+    "NETWORK_GROUP",
     "TOP_LEVEL",
     "VOLUME_GROUP",
     "Entry",
@@ -32,7 +33,7 @@ __all__ = [
     "registered",
 ]
 
-Group = Literal["top", "container", "image", "volume"]
+Group = Literal["top", "container", "image", "volume", "network"]
 _PACKAGE = "servin_tui.cli"
 
 
@@ -86,6 +87,7 @@ TOP_LEVEL: tuple[Entry, ...] = (
         "show details of containers or images as JSON",
     ),
     _e("history", "inspect", "show the history of an image"),
+    _e("port", "networks", "list a container's published ports"),
     _e("login", "login", "log in to a registry"),
     _e("logout", "login", "log out of a registry"),
     _e("save", "archive", "write images to a tar archive"),
@@ -148,6 +150,22 @@ VOLUME_GROUP: tuple[Entry, ...] = (
 )
 """``volume`` COMMAND: docker's volume commands."""
 
+NETWORK_GROUP: tuple[Entry, ...] = (
+    _e("create", "networks", "create a network", "CREATE"),
+    _e("ls list", "networks_list", "list networks", "LS"),
+    _e("inspect", "networks", "show details of networks as JSON", "INSPECT"),
+    _e("rm remove", "networks", "remove networks", "RM"),
+    _e("prune", "networks", "remove unused networks", "PRUNE"),
+    _e("connect", "networks", "connect a container to a network", "CONNECT"),
+    _e(
+        "disconnect",
+        "networks",
+        "disconnect a container from a network",
+        "DISCONNECT",
+    ),
+)
+"""``network`` COMMAND: docker's network commands."""
+
 _IMAGE_MODULES: tuple[str, ...] = (
     *("images", "transfer", "login", "inspect", "remove", "archive", "importer"),
 )
@@ -179,6 +197,11 @@ def registered(group: Group) -> Iterator[tuple[tuple[str, ...], Command]]:
 
         yield from volumes.GROUP
         return
+    if group == "network":
+        from servin_tui.cli import networks
+
+        yield from networks.GROUP
+        return
     image_commands = [
         command
         for name in _IMAGE_MODULES
@@ -192,7 +215,10 @@ def registered(group: Group) -> Iterator[tuple[tuple[str, ...], Command]]:
                 yield command.image_names, command
     else:
         # containers' ``inspect`` tries containers, then images.
-        for command in [*image_commands, *containers.COMMANDS]:
+        from servin_tui.cli import networks
+
+        top = [*image_commands, *containers.COMMANDS, *networks.COMMANDS]
+        for command in top:
             if command.name and not (
                 command.name == "inspect" and command in image_commands
             ):

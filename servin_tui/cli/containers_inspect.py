@@ -201,6 +201,7 @@ def _mount(mount: Mount) -> dict[str, Any]:
 def _inspect_container(core: Core, text: str) -> dict[str, Any]:
     from servin_core.images.inspect import config_of
     from servin_core.network.describe import container_networks, host_network_config
+    from servin_core.volumes.describe import container_mounts
     from servin_tui.cli.containers_state import refreshed
 
     container = refreshed(core, [core.containers.resolve(text)])[0]
@@ -212,6 +213,8 @@ def _inspect_container(core: Core, text: str) -> dict[str, Any]:
     details["HostConfig"] |= host_network_config(container)
     exposed = sorted((image_config.get("config") or {}).get("ExposedPorts") or {})
     details["NetworkSettings"] = container_networks(core, container, exposed)
+    # The volumes' names and directories are the store's, not the config's.
+    details["Mounts"] = container_mounts(core, container)
     return details | _files(core, container)
 
 

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 _COMMAND_WIDTH = 20
-_FILTER_KEYS = ("id", "name", "label", "status", "ancestor", "exited")
+_FILTER_KEYS = ("id", "name", "label", "status", "ancestor", "exited", "volume")
 _STATUSES = (
     "created",
     "restarting",
@@ -127,6 +127,9 @@ class Filters:
     values: dict[str, list[str]] = field(default_factory=dict)
     ancestor_ids: set[str] = field(default_factory=set)
     """Image IDs the ``ancestor`` values resolved to."""
+    volume_users: dict[str, set[str]] = field(default_factory=dict)
+    """IDs of the containers that mount each ``volume`` value (a volume
+    name or a mount point)."""
 
     def matches(self, container: Container) -> bool:
         return all(
@@ -147,6 +150,10 @@ class Filters:
             return name in labels and (not sep or labels[name] == wanted)
         if key == "status":
             return str(container.state) == value
+        if key == "volume":
+            return container.id in self.volume_users.get(value, ()) or any(
+                value in (m.source, m.target) for m in container.config.mounts
+            )
         if key == "exited":
             return str(container.state) == "exited" and container.exit_code == int(
                 value
@@ -219,6 +226,13 @@ async def _run_ps(session: Session, args: argparse.Namespace) -> int:
         # An unknown image still matches containers created by that name.
         with contextlib.suppress(NotFound, InvalidArgument):
             filters.ancestor_ids.add(core.images.resolve(name).id)
+
+    for value in filters.values.get("volume", []):
+        users = core.db.query(
+            "SELECT container_id FROM container_volumes WHERE volume = ? OR target = ?",
+            (value, value),
+        )
+        filters.volume_users[value] = {row[0] for row in users}
 
     containers = refreshed(core, core.containers.list())
     containers.sort(key=lambda c: c.created, reverse=True)

@@ -230,6 +230,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "volume",
         catalog.VOLUME_GROUP,
     )
+    commands.add_group(
+        "network",
+        "manage networks (create, ls, connect, rm, ...)",
+        "network",
+        catalog.NETWORK_GROUP,
+    )
     commands.check_unknown(_command_word(argv))
     return parser
 

@@ -16,6 +16,7 @@ _TABLES: dict[Group, tuple[catalog.Entry, ...]] = {
     "container": catalog.CONTAINER_GROUP,
     "image": catalog.IMAGE_GROUP,
     "volume": catalog.VOLUME_GROUP,
+    "network": catalog.NETWORK_GROUP,
 }
 
 
