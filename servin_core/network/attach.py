@@ -113,8 +113,11 @@ def join_networks(
     """Make the container's namespace and join its networks (the caller
     holds the container's lock)."""
     mode = container.config.network or ""
-    if mode == "host":
+    shared = container.config.namespaces.get("network")
+    if mode == "host" or shared == "host":
         return Joined(None)
+    if shared:
+        return Joined(shared)  # a CRI pod's, set up by the pod
     if mode.startswith("container:"):
         return Joined(_shared_netns(core, container, mode.partition(":")[2]))
     endpoints = core.networks.endpoints_of(container.id)

@@ -56,6 +56,10 @@ def plan_networks(
     mode = config.network or DEFAULT_NETWORK
     for spec in config.publish:
         parse_publish(spec)
+    if "network" in config.namespaces:
+        return []  # a CRI pod's container: the pod holds the network
+    if mode == "bridge":
+        mode = DEFAULT_NETWORK  # docker's name for its default network
     if mode in ("host", "none") or mode.startswith("container:"):
         if mode.startswith("container:"):
             core.containers.resolve(mode.partition(":")[2])
