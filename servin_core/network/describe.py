@@ -19,6 +19,7 @@ __all__ = [
     "container_networks",
     "format_ports",
     "host_network_config",
+    "network_columns",
     "network_details",
     "port_map",
 ]
@@ -165,4 +166,28 @@ def host_network_config(container: Container) -> dict[str, Any]:
         "NetworkMode": "bridge" if mode == DEFAULT_NETWORK else mode,
         "PortBindings": bindings,
         "PublishAllPorts": config.publish_all,
+    }
+
+
+def network_columns(core: Core) -> dict[str, tuple[str, str]]:
+    """For ``ps``: each container's PORTS and NETWORKS texts, from one
+    query over every endpoint."""
+    from servin_core.network.store import endpoint_of_row
+
+    rows = core.db.query(
+        "SELECT endpoints.*, networks.name AS network_name FROM endpoints"
+        " JOIN networks ON networks.id = endpoints.network_id"
+        " ORDER BY length(interface), interface"
+    )
+    ports: dict[str, tuple[PortMapping, ...]] = {}
+    names: dict[str, list[str]] = {}
+    for row in rows:
+        endpoint = endpoint_of_row(row)
+        ports[endpoint.container_id] = (
+            ports.get(endpoint.container_id, ()) + endpoint.ports
+        )
+        names.setdefault(endpoint.container_id, []).append(row["network_name"])
+    return {
+        cid: (format_ports(ports.get(cid, ()), []), ",".join(found))
+        for cid, found in names.items()
     }

@@ -18,7 +18,7 @@ from servin_core.events import EventLog
 from servin_core.network.model import Endpoint, Network, PortMapping
 from servin_core.state.db import Database
 
-__all__ = ["NetworkStore"]
+__all__ = ["NetworkStore", "endpoint_of_row"]
 
 _HEX_RE = re.compile(r"[0-9a-f]{1,64}")
 
@@ -139,16 +139,17 @@ class NetworkStore:
             " ORDER BY length(interface), interface",
             (container_id,),
         )
-        return [_endpoint(row) for row in rows]
+        return [endpoint_of_row(row) for row in rows]
 
     def endpoints_on(self, network_id: str) -> builtins.list[Endpoint]:
         rows = self._db.query(
             "SELECT * FROM endpoints WHERE network_id = ?", (network_id,)
         )
-        return [_endpoint(row) for row in rows]
+        return [endpoint_of_row(row) for row in rows]
 
     def all_endpoints(self) -> builtins.list[Endpoint]:
-        return [_endpoint(row) for row in self._db.query("SELECT * FROM endpoints")]
+        rows = self._db.query("SELECT * FROM endpoints")
+        return [endpoint_of_row(row) for row in rows]
 
 
 def _network(row: sqlite3.Row) -> Network:
@@ -167,7 +168,7 @@ def _network(row: sqlite3.Row) -> Network:
     )
 
 
-def _endpoint(row: sqlite3.Row) -> Endpoint:
+def endpoint_of_row(row: sqlite3.Row) -> Endpoint:
     return Endpoint(
         container_id=row["container_id"],
         network_id=row["network_id"],

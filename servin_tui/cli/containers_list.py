@@ -218,6 +218,7 @@ def _configure_ps(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run_ps(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.network.describe import network_columns
     from servin_tui.cli.containers_state import refreshed
 
     filters = parse_filters(args.filter)
@@ -255,6 +256,9 @@ async def _run_ps(session: Session, args: argparse.Namespace) -> int:
         )
         for c in containers
     ]
+    networks = network_columns(core)
+    for row, c in zip(rows, containers, strict=True):
+        row["Ports"], row["Networks"] = networks.get(c.id, ("", ""))
     columns: list[Column] = [
         ("ID", "CONTAINER ID"),
         ("Image", "IMAGE"),
