@@ -199,6 +199,14 @@ def test_other_names_go_to_the_hosts_resolver(responder: Core, netns: str) -> No
     assert (huge_edns["tc"], len(huge_edns["answers"])) == (False, 60)
 
 
+def test_a_silent_resolver_is_a_server_failure(store: Core, netns: str) -> None:
+    # No upstream fixture: nothing listens on the resolver's port.
+    _supervise(netns, store, "ensure")
+    for via in ("udp", "tcp"):
+        assert _query(netns, "outside.example", via=via)["rcode"] == 2  # SERVFAIL
+    assert _query(netns, "web")["answers"] == ["10.77.0.10"]
+
+
 def test_malformed_queries_get_formerr_and_harm_nothing(
     responder: Core, netns: str
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import socket
 import sqlite3
@@ -29,6 +30,7 @@ TTL = 10
 """Seconds a client may keep an answer: containers come and go."""
 _WATCH_INTERVAL = 2.0
 _TCP_IDLE = 10.0
+_MAX_IN_FLIGHT = 512
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Responder:
 
     def __post_init__(self) -> None:
         self.log = log.for_object(log.dns, "network", self.network_id[:12])
+        self._in_flight = 0
+        self._upstream_failing = False
 
     async def reply(self, message: bytes, *, tcp: bool) -> bytes | None:
         """The reply to ``message``, or None to drop it (not even a header)."""
@@ -81,14 +85,36 @@ class Responder:
             # REFUSED, not NXDOMAIN: the name may well exist, outside.
             return wire.error_reply(query, wire.REFUSED)
         servers = self.resolvers.current()
-        if not servers:
-            self.log.warning("no resolver to forward %s to", query.name)
+        # Each forwarded query holds a socket until upstream answers: a
+        # flood of them is refused rather than piled up.
+        if not servers or self._in_flight >= _MAX_IN_FLIGHT:
+            self._upstream_down(query.name, servers)
             return wire.error_reply(query, wire.SERVFAIL)
-        reply = await forward(message, servers, tcp=tcp)
+        self._in_flight += 1
+        try:
+            reply = await forward(message, servers, tcp=tcp)
+        finally:
+            self._in_flight -= 1
         if reply is None:
-            self.log.warning("no answer for %s from %s", query.name, ", ".join(servers))
+            self._upstream_down(query.name, servers)
             return wire.error_reply(query, wire.SERVFAIL)
+        if self._upstream_failing:
+            self.log.warning("resolvers answer again")
+            self._upstream_failing = False
         return reply
+
+    def _upstream_down(self, name: str, servers: list[str]) -> None:
+        """Log a failure to forward: a warning when it starts, so that a dead
+        resolver does not fill the log with one line per query."""
+        if not servers:
+            reason = "no resolver in resolv.conf"
+        elif self._in_flight >= _MAX_IN_FLIGHT:
+            reason = f"{self._in_flight} queries already waiting on resolvers"
+        else:
+            reason = "no answer from " + ", ".join(servers)
+        level = logging.DEBUG if self._upstream_failing else logging.WARNING
+        self.log.log(level, "cannot forward %s: %s", name, reason)
+        self._upstream_failing = True
 
 
 class _Datagrams(asyncio.DatagramProtocol):
