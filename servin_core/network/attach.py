@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from servin_core import log
 from servin_core.containers.model import Container, State
-from servin_core.errors import Conflict
+from servin_core.errors import Conflict, NotFound
 from servin_core.network import cni_cache
 from servin_core.network.cni import CniError, CniRequest, run_list
 from servin_core.network.conflist import build_conflist
@@ -36,6 +36,7 @@ __all__ = [
     "join_networks",
     "leave_endpoint",
     "leave_networks",
+    "release_responders",
 ]
 
 
@@ -92,6 +93,12 @@ def join_endpoint(
     )
     ip, mac = _address(result, endpoint.interface)
     core.networks.set_running(endpoint, ip=ip, mac=mac, ports=ports)
+    if network.dns:
+        # After the ADD: the responder listens on the bridge's gateway
+        # address, which the bridge plugin gives the bridge.
+        from servin_core.network.dns import ensure_responder
+
+        ensure_responder(core, network)
     return ip
 
 
@@ -190,4 +197,19 @@ def leave_networks(core: Core, container_id: str) -> bool:
             " WHERE container_id = ?",
             (container_id,),
         )
+    release_responders(core, {entry.network_id for entry in entries})
     return True
+
+
+def release_responders(core: Core, network_ids: set[str]) -> None:
+    """Stop the DNS responders no running container on these networks
+    needs any more."""
+    for network_id in sorted(network_ids):
+        try:
+            network = core.networks.get(network_id)
+        except NotFound:
+            continue
+        if network.dns:
+            from servin_core.network.dns import release_responder
+
+            release_responder(core, network)

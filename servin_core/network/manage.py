@@ -20,7 +20,11 @@ from servin_core import log
 from servin_core.containers.model import Container, State
 from servin_core.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from servin_core.network import cni_cache
-from servin_core.network.attach import join_endpoint, leave_endpoint
+from servin_core.network.attach import (
+    join_endpoint,
+    leave_endpoint,
+    release_responders,
+)
 from servin_core.network.conflist import ipam_dir
 from servin_core.network.model import DEFAULT_NETWORK, Endpoint, Network
 from servin_core.network.netns import netns_path
@@ -243,3 +247,4 @@ def disconnect_sync(core: Core, container: Container, network_text: str) -> None
             leave_endpoint(core, entry)
     with core.db.write() as conn:
         core.networks.delete_endpoint(conn, endpoint)
+    release_responders(core, {network.id})
