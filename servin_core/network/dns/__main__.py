@@ -73,10 +73,16 @@ def _detach(log_file: Path) -> None:
     os.dup2(out, 2)
     os.close(null)
     os.close(out)
+    # The starter's working directory may be a mount someone unmounts.
+    os.chdir("/")
 
 
 def main() -> int:
     args = _arguments()
+    # Absolute before the chdir in _detach.
+    args.database = args.database.absolute()
+    args.log_file = args.log_file.absolute()
+    args.resolv_conf = args.resolv_conf.absolute()
     log.configure(args.log_level)
     try:
         udp, tcp = _bind(args.address, args.port)

@@ -164,7 +164,7 @@ def _start(core: Core, network: NetworkLike, paths: ResponderPaths) -> str:
         "-m",
         "servin_core.network.dns",
         "--database",
-        str(core.db.path),
+        str(core.db.path.absolute()),
         "--network-id",
         network.id,
         "--address",
@@ -172,7 +172,7 @@ def _start(core: Core, network: NetworkLike, paths: ResponderPaths) -> str:
         "--port",
         str(PORT),
         "--log-file",
-        str(paths.log),
+        str(paths.log.absolute()),
         "--log-level",
         level,
     ]
