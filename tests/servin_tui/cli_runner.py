@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from netconfig import config_file
+
 __all__ = ["SERVIN_TUI", "Cli", "Result", "converse"]
 
 # The console script installed beside the interpreter that runs the tests
@@ -49,13 +51,24 @@ class Cli:
         stdin: bytes | None = None,
         global_options: Sequence[str] = (),
     ) -> Result:
-        return self.run("--root", str(self.root), *global_options, *args, stdin=stdin)
+        # The session's own default network first: a test's --config wins.
+        config = ["--config", str(config_file())]
+        return self.run(
+            "--root", str(self.root), *config, *global_options, *args, stdin=stdin
+        )
 
     def in_terminal(self, *args: str | Path) -> Result:
         """Run with stdin and stdout on a pseudo-terminal (through util-linux
         ``script``), with ``--root`` added; stdout and stderr come back mixed."""
         command = shlex.join(
-            [str(SERVIN_TUI), "--root", str(self.root), *map(str, args)]
+            [
+                str(SERVIN_TUI),
+                "--root",
+                str(self.root),
+                "--config",
+                str(config_file()),
+                *map(str, args),
+            ]
         )
         process = subprocess.run(
             ["script", "-qec", command, "/dev/null"],
