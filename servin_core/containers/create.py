@@ -24,7 +24,12 @@ from servin_core.errors import InvalidArgument
 from servin_core.images.inspect import config_of
 from servin_core.network.plan import add_endpoints, plan_networks
 from servin_core.state.locks import object_lock
-from servin_core.volumes.attach import forget_made, make_directories, requests_of
+from servin_core.volumes.attach import (
+    forget_made,
+    make_directories,
+    requests_of,
+    volume_locks,
+)
 from servin_core.volumes.attach import record as record_volumes
 
 if TYPE_CHECKING:
@@ -75,7 +80,10 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
         state=State.CREATED,
     )
     paths = ContainerPaths.of(core.config, container.id)
-    with object_lock(core.config.run_dir, "container", container.id):
+    with (
+        object_lock(core.config.run_dir, "container", container.id),
+        volume_locks(core, volumes),
+    ):
         with core.db.write() as conn:
             core.containers.add(conn, container)
             made = record_volumes(core, conn, container.id, volumes)

@@ -14,9 +14,11 @@ rule), under the volume's lock; then it is mounted by the runtime.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,7 @@ from servin_core.volumes.model import (
     check_volume_name,
     new_anonymous_name,
 )
-from servin_core.volumes.operations import driver_of, remove_unused, store_of
+from servin_core.volumes.operations import driver_of, remove_locked, store_of
 from servin_core.volumes.store import Binding
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ __all__ = [
     "prepare",
     "record",
     "requests_of",
+    "volume_locks",
 ]
 
 
@@ -106,18 +109,29 @@ def record(
     return made
 
 
+@contextlib.contextmanager
+def volume_locks(core: Core, requests: list[VolumeRequest]) -> Iterator[None]:
+    """Hold the locks of the named volumes a create mounts, in name order,
+    from before their rows are written until their directories are made."""
+    with contextlib.ExitStack() as stack:
+        for name in sorted({r.name for r in requests if not r.anonymous}):
+            stack.enter_context(object_lock(core.config.run_dir, "volume", name))
+        yield
+
+
 def make_directories(core: Core, names: list[str]) -> None:
-    """Make the directories of the volumes a create made."""
+    """Make the directories of the volumes a create made (the caller holds
+    :func:`volume_locks`; anonymous names are new)."""
     driver = driver_of(core)
     for name in names:
-        with object_lock(core.config.run_dir, "volume", name):
-            driver.make(name)
+        driver.make_new(name)
 
 
 def forget_made(core: Core, names: list[str]) -> None:
-    """Undo :func:`record` for a create that failed after it: the volumes
-    it made go, unless another container took them into use meanwhile."""
-    remove_unused(core, names)
+    """Undo :func:`record` for a create that failed after it (the caller
+    holds :func:`volume_locks`): the volumes it made go."""
+    for name in names:
+        remove_locked(core, name, force=True)
 
 
 def anonymous_volumes(core: Core, container_id: str) -> list[str]:

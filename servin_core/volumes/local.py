@@ -9,6 +9,7 @@ data then.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,21 @@ class LocalDriver:
         data.mkdir(mode=0o755, exist_ok=True)
         return data
 
+    def make_new(self, name: str) -> Path:
+        """Make the directory of a volume just recorded: whatever a removal
+        cut short left under that name goes first, so no stale file shows."""
+        self.remove(name)
+        return self.make(name)
+
     def remove(self, name: str) -> None:
         shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def names(self) -> list[str]:
+        """The volumes that have a directory."""
+        try:
+            return sorted(entry.name for entry in os.scandir(self.root))
+        except FileNotFoundError:
+            return []
 
     def size(self, name: str) -> int:
         """Bytes of the files in the volume (docker's ``Size``)."""

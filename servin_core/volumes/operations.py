@@ -32,6 +32,7 @@ __all__ = [
     "list_volumes",
     "prune",
     "remove",
+    "remove_locked",
     "remove_sync",
     "remove_unused",
     "store_of",
@@ -76,7 +77,7 @@ def create_sync(
         if existing is None:
             return store.get(name)
         try:
-            local.make(name)
+            local.make_new(name)
         except BaseException:
             with core.db.write() as conn:
                 store.delete(conn, name)
@@ -109,21 +110,24 @@ def list_volumes(core: Core) -> list[Volume]:
 def remove_sync(core: Core, name: str, *, force: bool = False) -> bool:
     """Remove volume ``name``; whether it existed (``force``: a missing
     volume is no error). A volume in use is never removed."""
-    store = store_of(core)
     with object_lock(core.config.run_dir, "volume", name):
-        with core.db.write() as conn:
-            if not store.exists(conn, name):
-                if force:
-                    return False
-                raise NotFound("volume", name, "no such volume")
-            users = store.users(name, conn)
-            if users:
-                described = ", ".join(f"{n} ({i[:12]})" for i, n in users)
-                raise Conflict(
-                    "volume", name, f"volume is in use by container {described}"
-                )
-            store.delete(conn, name)
-        driver_of(core).remove(name)
+        return remove_locked(core, name, force=force)
+
+
+def remove_locked(core: Core, name: str, *, force: bool = False) -> bool:
+    """:func:`remove_sync` for a caller that holds the volume's lock."""
+    store = store_of(core)
+    with core.db.write() as conn:
+        if not store.exists(conn, name):
+            if force:
+                return False
+            raise NotFound("volume", name, "no such volume")
+        users = store.users(name, conn)
+        if users:
+            described = ", ".join(f"{n} ({i[:12]})" for i, n in users)
+            raise Conflict("volume", name, f"volume is in use by container {described}")
+        store.delete(conn, name)
+    driver_of(core).remove(name)
     log.for_object(log.volumes, "volume", name).info("removed")
     return True
 
@@ -147,6 +151,7 @@ def remove_unused(core: Core, names: list[str]) -> list[str]:
 
 def _prune_sync(core: Core, everything: bool) -> list[tuple[str, int]]:
     store, local = store_of(core), driver_of(core)
+    _remove_orphans(core)
     used = store.used()
     removed = []
     for volume in store.list():
@@ -159,6 +164,19 @@ def _prune_sync(core: Core, everything: bool) -> list[tuple[str, int]]:
         except Conflict:
             continue  # taken into use since we looked
     return removed
+
+
+def _remove_orphans(core: Core) -> None:
+    """Remove directories that no volume row owns: a removal cut short
+    between deleting the row and the directory."""
+    store, local = store_of(core), driver_of(core)
+    for name in local.names():
+        with object_lock(core.config.run_dir, "volume", name):
+            with core.db.read() as conn:
+                orphan = not store.exists(conn, name)
+            if orphan:
+                local.remove(name)
+                log.for_object(log.volumes, "volume", name).info("removed orphan")
 
 
 async def prune(core: Core, *, everything: bool = False) -> list[tuple[str, int]]:

@@ -226,3 +226,21 @@ async def test_removed_containers_leave_no_volume_mount(box: Core) -> None:
     assert mounts_of(ident) == []
     with open("/proc/mounts") as f:
         assert [line for line in f if "/volumes/plain/" in line] == []
+
+
+async def test_a_directory_left_by_a_cut_short_removal_is_not_reused(
+    box: Core,
+) -> None:
+    driver = volumes.driver_of(box)
+    for name in ("stale", "orphan"):
+        (driver.data(name)).mkdir(parents=True)
+        (driver.data(name) / "old").write_text("left over\n")
+
+    await volumes.create(box, "stale")
+    _, status, text = await run(
+        box, "ls -A /data", Mount(type="volume", source="stale", target="/data")
+    )
+
+    assert (status, text) == (0, "")
+    await volumes.prune(box)
+    assert volume_dirs(box) == ["stale"]

@@ -110,6 +110,25 @@ def test_a_new_volume_is_filled_from_the_image(cli: Cli, image: str) -> None:
     assert "group" in os.listdir(details["Mountpoint"])
 
 
+def test_the_images_volumes_are_anonymous_volumes(
+    cli: Cli, busybox_rootfs_tar: Path
+) -> None:
+    cli.ok("import", "--change", "VOLUME /etc", busybox_rootfs_tar, "declared:1")
+    cli.ok("run", "--name", "own", "declared:1", "head", "-1", "/etc/passwd")
+    cli.ok("run", "--name", "given", "-v", "mine:/etc", "declared:1", "true")
+
+    (details,) = json.loads(cli.ok("inspect", "own").stdout)
+    (mount,) = details["Mounts"]
+    assert (mount["Type"], mount["Destination"]) == ("volume", "/etc")
+    assert len(mount["Name"]) == 64
+    assert cli.ok("logs", "own").stdout == "root:x:0:0:root:/root:/bin/sh\n"
+    assert sorted(volume_names(cli)) == sorted([mount["Name"], "mine"])
+
+    cli.ok("rm", "-v", "own", "given")
+
+    assert volume_names(cli) == ["mine"]
+
+
 def test_a_volume_in_use_cannot_be_removed(cli: Cli, image: str) -> None:
     container_id = cli.ok("create", "--name", "holder", "-v", "busy:/data",
                           image, "true").stdout.strip()  # fmt: skip
