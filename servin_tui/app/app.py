@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from functools import partial
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -29,6 +29,7 @@ from servin_tui.app.images import ImagesPanel
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Clock
 from servin_tui.app.table import LiveTable
+from servin_tui.app.terminal_keys import KeyTaker
 from servin_tui.app.themes import (
     DEFAULT_THEME,
     find_themes,
@@ -144,6 +145,17 @@ class ServinApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.backend.close()
+
+    async def on_event(self, event: events.Event) -> None:
+        # A focused terminal takes every key but its own (leaving it, its
+        # scrollback), before any binding: ctrl+C, ctrl+P, ctrl+Q and the
+        # rest belong to the program in it, as in any terminal.
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            focused = self.focused
+            if isinstance(focused, KeyTaker) and focused.takes(event.key):
+                focused.send_key(event)
+                return
+        await super().on_event(event)
 
     # Panels
 

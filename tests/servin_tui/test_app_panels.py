@@ -82,9 +82,10 @@ async def test_containers_panel_lists_containers_with_their_state(
         container = add_container(core, image_id, "web")
         await until(pilot, lambda: panel.table.row_count == 1, "the new container")
 
-        [(short_id, image, command, _, status, name)] = cells(panel)
+        [(short_id, image, command, _, status, name, cpu, memory)] = cells(panel)
         assert (short_id, image, name) == (container.short_id, "box:1", "web")
         assert (command, status) == ('"sleep 60"', "Created")
+        assert (cpu, memory) == ("", "")  # sampled only while it runs
 
 
 async def test_events_panel_shows_new_events_live(

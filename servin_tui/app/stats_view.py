@@ -1,0 +1,58 @@
+"""The selected container's last minute of CPU and memory, in the detail
+pane: a line of figures and a sparkline for each."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline
+
+from servin_tui.app.stats import HISTORY, Usage
+from servin_tui.cli.containers_stats import binary_size
+
+__all__ = ["StatsView"]
+
+
+class StatsView(Vertical):
+    """CPU % and memory with their sparklines; hidden without samples."""
+
+    DEFAULT_CSS = """
+    StatsView {
+        height: auto;
+        margin-top: 1;
+    }
+    StatsView.-none {
+        display: none;
+    }
+    StatsView > Label {
+        text-style: bold;
+    }
+    StatsView > Sparkline {
+        height: 2;
+        max-width: 62;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("", id="cpu-figure", markup=False)
+        yield Sparkline([], id="cpu-sparkline")
+        yield Label("", id="memory-figure", markup=False)
+        yield Sparkline([], id="memory-sparkline")
+
+    def on_mount(self) -> None:
+        self.add_class("-none")
+
+    def show(self, usage: Usage | None) -> None:
+        """Draw ``usage`` (None: the container runs not, or is not sampled)."""
+        self.set_class(usage is None or not usage.memory, "-none")
+        if usage is None or not usage.memory:
+            return
+        cpu = f"{usage.cpu[-1]:.2f}%" if usage.cpu else "…"
+        memory = binary_size(usage.memory[-1])
+        limit = binary_size(usage.memory_limit)
+        minutes = f"last {min(len(usage.memory), HISTORY)} s"
+        self.query_one("#cpu-figure", Label).update(f"CPU {cpu}  ({minutes})")
+        self.query_one("#memory-figure", Label).update(f"Memory {memory} / {limit}")
+        self.query_one("#cpu-sparkline", Sparkline).data = list(usage.cpu)
+        memory_values = [float(v) for v in usage.memory]
+        self.query_one("#memory-sparkline", Sparkline).data = memory_values
