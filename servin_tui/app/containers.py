@@ -15,18 +15,16 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
-from textual.timer import Timer
-from textual.widgets import DataTable
 
 from servin_core.containers.model import Container, State
 from servin_tui.app.backend import ContainerAction
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Row, container_row
+from servin_tui.app.terminal import Terminal
 
 if TYPE_CHECKING:
     from servin_tui.app.exec_panel import ExecPanel
     from servin_tui.app.stats import StatsTracker
-    from servin_tui.app.terminal import Terminal
 
 __all__ = ["ContainersPanel"]
 
@@ -39,6 +37,7 @@ class ContainersPanel(Panel):
     """Every container, running or not."""
 
     BINDINGS = [
+        Binding("n", "run", "Run"),
         Binding("s", "act('start')", "Start"),
         Binding("S", "act('stop')", "Stop"),
         Binding("r", "act('restart')", "Restart"),
@@ -50,16 +49,6 @@ class ContainersPanel(Panel):
         Binding("e", "exec", "Exec"),
         Binding("E", "exec_command", "Exec command", show=False),
     ]
-
-    DEFAULT_CSS = """
-    ContainersPanel.-exec > .detail {
-        display: none;
-    }
-    """
-
-    stats: StatsTracker | None = None
-    """The last minute of each running container shown (once one ran)."""
-    stats_timer: Timer
 
     TITLE = "Containers"
     COLUMNS = (
@@ -88,6 +77,7 @@ class ContainersPanel(Panel):
             "logs",
         ),
         ("Containers: filter", "Show only containers matching a text", "filter"),
+        ("Containers: run", "Run a new container from an image", "run"),
         ("Containers: exec", "Open a shell in the selected container", "exec"),
         (
             "Containers: exec a command",
@@ -98,14 +88,7 @@ class ContainersPanel(Panel):
 
     def empty_text(self) -> str:
         if self.backend.container_actions():
-            # TODO: a run dialog and exec; until then containers are made
-            # with the CLI, and this panel starts, stops and removes them.
-            return (
-                "No containers. Create one with `servin-tui run -d IMAGE COMMAND`: "
-                "this version of the TUI starts, stops, pauses, removes and "
-                "shows the logs of containers, but cannot run new ones or exec "
-                "into them yet."
-            )
+            return "No containers. Press n to run one."
         return (
             "No containers. Running containers from the TUI (run, start, stop, "
             "logs, exec) is coming: this version of the core lists containers "
@@ -122,8 +105,7 @@ class ContainersPanel(Panel):
 
     def rows_of(self, obj: Container, now: float) -> list[Row]:
         row = container_row(obj, now)
-        sampled = self.stats is not None and obj.state is State.RUNNING
-        usage = self.stats.get(obj.id) if self.stats is not None and sampled else None
+        usage = self.stats.get(obj.id) if self.stats is not None else None
         if usage is None:
             return [Row(row.key, row.owner, (*row.cells, "", ""), row.sort_keys)]
         from servin_tui.app.stats import usage_cells
@@ -207,7 +189,7 @@ class ContainersPanel(Panel):
     def action_exec_command(self) -> None:
         from servin_tui.app.dialogs import PromptDialog
 
-        container = self._running_selected()
+        container = self._running()
         if container is None:
             return
 
@@ -225,12 +207,12 @@ class ContainersPanel(Panel):
         question = f"Command to run in {container.name}"
         self.app.push_screen(PromptDialog(question, value="sh"), answered)
 
-    def _running_selected(self) -> Container | None:
+    def _running(self) -> Container | None:
         """The container under the cursor if it runs; else None, said."""
         row = self.table.current()
-        if row is None or row.owner not in self.objects:
+        container = self.objects.get(row.owner) if row is not None else None
+        if container is None:
             return None
-        container: Container = self.objects[row.owner]
         if container.state is not State.RUNNING:
             self.app.notify(
                 f"container {container.name}: is {container.state.value}, not running",
@@ -246,7 +228,7 @@ class ContainersPanel(Panel):
         terminal already open on this container if its command runs."""
         from servin_tui.app.exec_panel import ExecPanel
 
-        container = self._running_selected()
+        container = self._running()
         if container is None:
             return
         current = self._exec_panel()
@@ -266,8 +248,8 @@ class ContainersPanel(Panel):
         found = self.query(ExecPanel)
         return found.first() if found else None
 
-    async def on_terminal_left(self, message: Terminal.Left) -> None:
-        # Named for Textual to find without importing the emulator here.
+    @on(Terminal.Left)
+    async def _left_terminal(self) -> None:
         panel = self._exec_panel()
         if panel is not None and panel.ended:
             await panel.remove()
@@ -289,7 +271,6 @@ class ContainersPanel(Panel):
             self.stats_timer.pause()
         if self.stats is not None:
             self.stats.keep_only(running)
-            self._show_usage()
 
     def _sampled(self) -> list[str]:
         """Running containers whose rows are on the screen now."""
@@ -299,9 +280,7 @@ class ContainersPanel(Panel):
         top = round(table.scroll_offset.y)
         shown = table.visible_keys()[top : top + table.size.height]
         running = State.RUNNING
-        return [
-            k for k in shown if k in self.objects and self.objects[k].state is running
-        ]
+        return [k for k in shown if k in self.objects and self.objects[k].state is running]
 
     @work(exclusive=True, group="stats")
     async def _sample_stats(self) -> None:
@@ -317,24 +296,16 @@ class ContainersPanel(Panel):
             self.stats = StatsTracker()
         self.stats.add(self.objects, samples)
         now = self.clock()
-        rows = [
-            r
-            for i in idents
-            if i in self.objects
-            for r in self.rows_of(self.objects[i], now)
-        ]
+        rows = [r for i in idents if i in self.objects for r in self.rows_of(self.objects[i], now)]
         self.table.apply(rows, [])
         self._show_usage()
 
-    @on(DataTable.RowHighlighted)
     def _show_usage(self) -> None:
         """The selected container's sparklines in the detail pane."""
-        if self.stats is None:
-            return  # nothing ever ran: not even the import
         from servin_tui.app.stats_view import StatsView
 
         row = self.table.current()
-        usage = self.stats.get(row.owner) if row is not None else None
+        usage = self.stats.get(row.owner) if row and self.stats else None
         found = self.query(StatsView)
         if found:
             found.first().show(usage)
@@ -342,3 +313,8 @@ class ContainersPanel(Panel):
             view = StatsView()
             self.query_one(".detail").mount(view)
             self.call_after_refresh(view.show, usage)
+
+    def action_run(self) -> None:
+        from servin_tui.app.run_dialog import RunDialog
+
+        self.app.push_screen(RunDialog(self.backend))
