@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import DataTable
 
 from servin_core.containers.model import Container, State
 from servin_tui.app.backend import ContainerAction
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Row, container_row
-from servin_tui.app.terminal import Terminal
 
 if TYPE_CHECKING:
     from servin_tui.app.exec_panel import ExecPanel
     from servin_tui.app.stats import StatsTracker
+    from servin_tui.app.terminal import Terminal
 
 __all__ = ["ContainersPanel"]
 
@@ -49,6 +51,16 @@ class ContainersPanel(Panel):
         Binding("e", "exec", "Exec"),
         Binding("E", "exec_command", "Exec command", show=False),
     ]
+
+    DEFAULT_CSS = """
+    ContainersPanel.-exec > .detail {
+        display: none;
+    }
+    """
+
+    stats: StatsTracker | None = None
+    """The last minute of each running container shown (once one ran)."""
+    stats_timer: Timer
 
     TITLE = "Containers"
     COLUMNS = (
@@ -105,7 +117,8 @@ class ContainersPanel(Panel):
 
     def rows_of(self, obj: Container, now: float) -> list[Row]:
         row = container_row(obj, now)
-        usage = self.stats.get(obj.id) if self.stats is not None else None
+        sampled = self.stats is not None and obj.state is State.RUNNING
+        usage = self.stats.get(obj.id) if self.stats is not None and sampled else None
         if usage is None:
             return [Row(row.key, row.owner, (*row.cells, "", ""), row.sort_keys)]
         from servin_tui.app.stats import usage_cells
@@ -189,7 +202,7 @@ class ContainersPanel(Panel):
     def action_exec_command(self) -> None:
         from servin_tui.app.dialogs import PromptDialog
 
-        container = self._running()
+        container = self._running_selected()
         if container is None:
             return
 
@@ -207,12 +220,12 @@ class ContainersPanel(Panel):
         question = f"Command to run in {container.name}"
         self.app.push_screen(PromptDialog(question, value="sh"), answered)
 
-    def _running(self) -> Container | None:
+    def _running_selected(self) -> Container | None:
         """The container under the cursor if it runs; else None, said."""
         row = self.table.current()
-        container = self.objects.get(row.owner) if row is not None else None
-        if container is None:
+        if row is None or row.owner not in self.objects:
             return None
+        container: Container = self.objects[row.owner]
         if container.state is not State.RUNNING:
             self.app.notify(
                 f"container {container.name}: is {container.state.value}, not running",
@@ -228,7 +241,7 @@ class ContainersPanel(Panel):
         terminal already open on this container if its command runs."""
         from servin_tui.app.exec_panel import ExecPanel
 
-        container = self._running()
+        container = self._running_selected()
         if container is None:
             return
         current = self._exec_panel()
@@ -248,8 +261,8 @@ class ContainersPanel(Panel):
         found = self.query(ExecPanel)
         return found.first() if found else None
 
-    @on(Terminal.Left)
-    async def _left_terminal(self) -> None:
+    async def on_terminal_left(self, message: Terminal.Left) -> None:
+        # Named for Textual to find without importing the emulator here.
         panel = self._exec_panel()
         if panel is not None and panel.ended:
             await panel.remove()
@@ -271,6 +284,7 @@ class ContainersPanel(Panel):
             self.stats_timer.pause()
         if self.stats is not None:
             self.stats.keep_only(running)
+            self._show_usage()
 
     def _sampled(self) -> list[str]:
         """Running containers whose rows are on the screen now."""
@@ -280,7 +294,9 @@ class ContainersPanel(Panel):
         top = round(table.scroll_offset.y)
         shown = table.visible_keys()[top : top + table.size.height]
         running = State.RUNNING
-        return [k for k in shown if k in self.objects and self.objects[k].state is running]
+        return [
+            k for k in shown if k in self.objects and self.objects[k].state is running
+        ]
 
     @work(exclusive=True, group="stats")
     async def _sample_stats(self) -> None:
@@ -296,16 +312,24 @@ class ContainersPanel(Panel):
             self.stats = StatsTracker()
         self.stats.add(self.objects, samples)
         now = self.clock()
-        rows = [r for i in idents if i in self.objects for r in self.rows_of(self.objects[i], now)]
+        rows = [
+            r
+            for i in idents
+            if i in self.objects
+            for r in self.rows_of(self.objects[i], now)
+        ]
         self.table.apply(rows, [])
         self._show_usage()
 
+    @on(DataTable.RowHighlighted)
     def _show_usage(self) -> None:
         """The selected container's sparklines in the detail pane."""
+        if self.stats is None:
+            return  # nothing ever ran: not even the import
         from servin_tui.app.stats_view import StatsView
 
         row = self.table.current()
-        usage = self.stats.get(row.owner) if row and self.stats else None
+        usage = self.stats.get(row.owner) if row is not None else None
         found = self.query(StatsView)
         if found:
             found.first().show(usage)
