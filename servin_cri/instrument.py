@@ -78,8 +78,12 @@ class _Call:
 
     async def fail(self, context: Any, error: BaseException) -> None:
         """Log ``error`` and end the call with its code (never returns)."""
-        if isinstance(error, ServinError):
-            code = code_of(error)
+        if isinstance(error, ServinError | TimeoutError):
+            code = (
+                code_of(error)
+                if isinstance(error, ServinError)
+                else grpc.StatusCode.DEADLINE_EXCEEDED
+            )
             self.log.info("%s after %.1f ms: %s", code.name, self.elapsed_ms(), error)
             await context.abort(code, str(error))
         self.log.error("failed after %.1f ms", self.elapsed_ms(), exc_info=error)

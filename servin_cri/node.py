@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from servin_cri.cni import CniLocations
+from servin_cri.pod_store import PodStore
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -27,3 +28,7 @@ class Node:
     cni: CniLocations = field(default_factory=CniLocations)
     pod_cidr: str = ""
     """The range kubelet gave in UpdateRuntimeConfig; empty until then."""
+
+    @property
+    def pods(self) -> PodStore:
+        return PodStore(self.core.db)

@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from servin_cri import image_pull, images, status
+from servin_cri import (
+    container_create,
+    container_ops,
+    exec_sync,
+    image_pull,
+    images,
+    sandbox_ops,
+    sandbox_run,
+    status,
+)
 from servin_cri.node import Node
 
 __all__ = ["IMAGE_ROUTES", "RUNTIME_ROUTES", "Handler"]
@@ -21,6 +30,18 @@ RUNTIME_ROUTES: dict[str, Handler] = {
     "Status": status.status,
     "RuntimeConfig": status.runtime_config,
     "UpdateRuntimeConfig": status.update_runtime_config,
+    "RunPodSandbox": sandbox_run.run_pod_sandbox,
+    "StopPodSandbox": sandbox_ops.stop_pod_sandbox,
+    "RemovePodSandbox": sandbox_ops.remove_pod_sandbox,
+    "PodSandboxStatus": sandbox_ops.pod_sandbox_status,
+    "ListPodSandbox": sandbox_ops.list_pod_sandbox,
+    "CreateContainer": container_create.create_container,
+    "StartContainer": container_ops.start_container,
+    "StopContainer": container_ops.stop_container,
+    "RemoveContainer": container_ops.remove_container,
+    "ContainerStatus": container_ops.container_status,
+    "ListContainers": container_ops.list_containers,
+    "ExecSync": exec_sync.exec_sync,
 }
 
 IMAGE_ROUTES: dict[str, Handler] = {

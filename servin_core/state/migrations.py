@@ -187,3 +187,35 @@ CREATE INDEX endpoints_network ON endpoints(network_id);
 """
 
 MIGRATIONS.append(_V3)
+
+# CRI pod sandboxes (P3). A pod holds its network, IPC and UTS namespaces
+# pinned to files (no pause process); its containers are ordinary
+# containers with a row here tying them to the pod and keeping what
+# kubelet asked for (ON DELETE CASCADE: removing the container drops it).
+_V4 = """
+CREATE TABLE pods (
+    id TEXT PRIMARY KEY,                -- 64 hex digits
+    name TEXT NOT NULL,                 -- kubelet's metadata
+    namespace TEXT NOT NULL,
+    uid TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    state TEXT NOT NULL,                -- ready or notready
+    created REAL NOT NULL,
+    config TEXT NOT NULL,               -- the PodSandboxConfig, protobuf JSON
+    runtime_handler TEXT NOT NULL DEFAULT '',
+    ip TEXT NOT NULL DEFAULT '',        -- from CNI; '' on loopback only
+    UNIQUE (namespace, name, uid, attempt)
+);
+
+CREATE TABLE pod_containers (
+    container_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+    pod_id TEXT NOT NULL REFERENCES pods(id),
+    name TEXT NOT NULL,                 -- kubelet's metadata
+    attempt INTEGER NOT NULL,
+    config TEXT NOT NULL,               -- the CRI ContainerConfig, protobuf JSON
+    UNIQUE (pod_id, name, attempt)
+);
+CREATE INDEX pod_containers_pod ON pod_containers(pod_id);
+"""
+
+MIGRATIONS.append(_V4)

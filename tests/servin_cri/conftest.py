@@ -3,6 +3,7 @@ root, and a client made of the generated stubs over its unix socket."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from cri_kit import Cri, StartCri
+from cri_kit import Cri, StartCri, publish_busybox
+from registry_fixtures import RegistryServer, unique_repo
 
 from servin_core.config import Config
 from servin_core.core import Core
@@ -62,3 +64,19 @@ async def start_cri(tmp_path: Path, socket_dir: Path) -> AsyncIterator[StartCri]
 @pytest.fixture
 async def cri(start_cri: StartCri) -> Cri:
     return await start_cri()
+
+
+@pytest.fixture(scope="session")
+def published(
+    registry: RegistryServer,
+    busybox_rootfs_tar: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[list[str]]:
+    """busybox in the anonymous registry under three tags of one repository
+    and under the path of critest's busybox."""
+    repo = f"{registry.host}/{unique_repo('cri')}"
+    names = [f"{repo}:one", f"{repo}:two", f"{repo}:three"]
+    mirrored = f"{registry.host}/e2e-test-images/busybox:1.29-2"
+    seed = tmp_path_factory.mktemp("seed")
+    asyncio.run(publish_busybox(seed, busybox_rootfs_tar, [*names, mirrored]))
+    yield names

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from servin_core.config import Config
 from servin_core.core import Core
 from servin_core.registry.auth import Credentials
 from servin_cri.pb import api_pb2_grpc
 from servin_cri.server import CriServer
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -49,3 +54,18 @@ async def publish_busybox(
         for reference in references:
             seed.images.tag(image, parse_reference(reference))
             await push(seed, reference)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], what: str, timeout: float = 60.0
+) -> T:
+    """Await ``probe`` until it gives something true (a deadline for a
+    broken test, not a performance threshold)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -1,9 +1,7 @@
 """The image service: pull (with credentials, through mirrors), list,
 status, remove and filesystem usage, against real registries."""
 
-import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -18,22 +16,6 @@ from servin_cri.pb import api_pb2 as pb
 # The name critest's default image has, served by the test registry through
 # a mirror of registry.k8s.io.
 K8S_BUSYBOX = "registry.k8s.io/e2e-test-images/busybox:1.29-2"
-
-
-@pytest.fixture(scope="session")
-def published(
-    registry: RegistryServer,
-    busybox_rootfs_tar: Path,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[list[str]]:
-    """busybox in the anonymous registry under three tags of one repository
-    and under the path of critest's busybox."""
-    repo = f"{registry.host}/{unique_repo('cri')}"
-    names = [f"{repo}:one", f"{repo}:two", f"{repo}:three"]
-    mirrored = f"{registry.host}/e2e-test-images/busybox:1.29-2"
-    seed = tmp_path_factory.mktemp("seed")
-    asyncio.run(publish_busybox(seed, busybox_rootfs_tar, [*names, mirrored]))
-    yield names
 
 
 def spec(name: str) -> pb.ImageSpec:

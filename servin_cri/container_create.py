@@ -1,0 +1,186 @@
+"""CreateContainer: kubelet's container as a core container in the pod.
+
+The CRI configuration is translated into the core's ContainerConfig: the
+pod's namespaces joined by file (or the host's), the pod's /etc files and
+kubelet's mounts bound in, the log written where kubelet reads it. What
+the core has no field for (labels, annotations, metadata) is kept in the
+pod_containers row beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from servin_core import log
+from servin_core.containers import lifecycle
+from servin_core.containers.model import ContainerConfig, Mount, Resources
+from servin_core.errors import Conflict, InvalidArgument, NotFound
+from servin_cri.node import Node
+from servin_cri.pb import api_pb2 as pb
+from servin_cri.pod_store import Pod, PodState
+from servin_cri.sandbox import ETC_FILES, container_namespaces, host_network, pod_dir
+
+__all__ = ["create_container"]
+
+_CPU_PERIOD_DEFAULT = 100_000
+
+
+def _user(context: pb.LinuxContainerSecurityContext) -> str | None:
+    user = context.run_as_username
+    if not user and context.HasField("run_as_user"):
+        user = str(context.run_as_user.value)
+    if context.HasField("run_as_group"):
+        user = f"{user or 0}:{context.run_as_group.value}"
+    return user or None
+
+
+def _resources(limits: pb.LinuxContainerResources) -> Resources:
+    nano_cpus = None
+    if limits.cpu_quota > 0:
+        period = limits.cpu_period or _CPU_PERIOD_DEFAULT
+        nano_cpus = limits.cpu_quota * 1_000_000_000 // period
+    return Resources(
+        memory=limits.memory_limit_in_bytes or None,
+        memory_swap=limits.memory_swap_limit_in_bytes or None,
+        nano_cpus=nano_cpus,
+        cpu_shares=limits.cpu_shares or None,
+    )
+
+
+def _security_opt(context: pb.LinuxContainerSecurityContext) -> list[str]:
+    options = ["no-new-privileges"] if context.no_new_privs else []
+    profile = context.seccomp
+    if profile.profile_type == pb.SecurityProfile.Unconfined:
+        options.append("seccomp=unconfined")
+    elif profile.profile_type == pb.SecurityProfile.Localhost:
+        options.append(f"seccomp={profile.localhost_ref}")
+    # RuntimeDefault is the core's default profile.
+    return options
+
+
+def _mounts(node: Node, pod: Pod, config: pb.ContainerConfig) -> list[Mount]:
+    theirs = [
+        Mount(
+            type="bind",
+            target=m.container_path,
+            source=m.host_path,
+            read_only=m.readonly,
+            # containerd makes a missing host directory; kubelet relies on it.
+            create_source=True,
+        )
+        for m in config.mounts
+    ]
+    # The pod's shared /etc files, unless kubelet brings its own.
+    taken = {m.target for m in theirs}
+    ours = [
+        Mount(
+            type="bind", target=f"/etc/{name}", source=str(pod_dir(node, pod.id) / name)
+        )
+        for name in ETC_FILES
+        if f"/etc/{name}" not in taken
+    ]
+    return ours + theirs
+
+
+def _log_path(pod: Pod, config: pb.ContainerConfig) -> str | None:
+    if not config.log_path:
+        return None
+    directory = pod.config.log_directory
+    path = os.path.join(directory, config.log_path) if directory else config.log_path
+    if not os.path.isabs(path):
+        raise InvalidArgument(
+            "container", config.metadata.name, f"log path {path} is not absolute"
+        )
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+async def _target_pid(node: Node, options: pb.NamespaceOption) -> int:
+    if options.pid != pb.TARGET:
+        return 0
+    target = node.core.containers.resolve(options.target_id)
+    if not target.pid:
+        raise Conflict("container", options.target_id, "is not running")
+    return target.pid
+
+
+def _core_config(
+    node: Node, pod: Pod, config: pb.ContainerConfig, namespaces: dict[str, str]
+) -> ContainerConfig:
+    context = config.linux.security_context
+    host = host_network(pod.config)
+    return ContainerConfig(
+        image=config.image.image,
+        entrypoint=list(config.command) or None,
+        cmd=list(config.args) or None,
+        env=[f"{kv.key}={kv.value.decode(errors='replace')}" for kv in config.envs],
+        user=_user(context),
+        workdir=config.working_dir or None,
+        hostname=None if host else (pod.config.hostname or pod.metadata.name),
+        labels=dict(config.labels),
+        tty=config.tty,
+        open_stdin=config.stdin,
+        stdin_once=config.stdin_once,
+        cap_add=list(context.capabilities.add_capabilities),
+        cap_drop=list(context.capabilities.drop_capabilities),
+        privileged=context.privileged,
+        security_opt=_security_opt(context),
+        read_only=context.readonly_rootfs,
+        resources=_resources(config.linux.resources),
+        mounts=_mounts(node, pod, config),
+        network="host" if host else "none",
+        namespaces=namespaces,
+        log_path=_log_path(pod, config),
+        runtime=pod.runtime_handler or None,
+    )
+
+
+def _name(pod: Pod, meta: pb.ContainerMetadata) -> str:
+    """A unique core name that says whose container it is, as dockershim's
+    names did: k8s_CONTAINER_POD_NAMESPACE_UID_ATTEMPT."""
+    pod_meta = pod.metadata
+    return (
+        f"k8s_{meta.name}_{pod_meta.name}_{pod_meta.namespace}_"
+        f"{pod_meta.uid}_{meta.attempt}"
+    )
+
+
+async def create_container(
+    node: Node, request: pb.CreateContainerRequest
+) -> pb.CreateContainerResponse:
+    config = request.config
+    meta = config.metadata
+    if not meta.name:
+        raise InvalidArgument("container", "", "metadata.name is empty")
+    if not config.image.image:
+        raise InvalidArgument("container", meta.name, "no image given")
+    pod = node.pods.resolve(request.pod_sandbox_id)
+    if pod.state is not PodState.READY:
+        raise Conflict("pod sandbox", pod.id, "is not ready")
+
+    options = config.linux.security_context.namespace_options
+    namespaces = container_namespaces(
+        node, pod, options, await _target_pid(node, options)
+    )
+    core_config = await asyncio.to_thread(_core_config, node, pod, config, namespaces)
+    container = await lifecycle.create(node.core, core_config, name=_name(pod, meta))
+    try:
+        node.pods.add_member(container.id, pod.id, config)
+    except BaseException:
+        await lifecycle.remove(node.core, container.id, force=True)
+        raise
+    log.for_object(log.cri, "container", container.id).info(
+        "created %s in pod %s", meta.name, pod.id[:12]
+    )
+    return pb.CreateContainerResponse(container_id=container.id)
+
+
+def member_or_not_found(node: Node, container_id: str) -> None:
+    """NotFound naming ``container_id`` unless it is a CRI container."""
+    if not container_id:
+        raise InvalidArgument("container", "", "no container ID given")
+    try:
+        node.pods.member(container_id)
+    except NotFound:
+        raise NotFound("container", container_id, "no such container") from None

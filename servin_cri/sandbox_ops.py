@@ -1,0 +1,130 @@
+"""StopPodSandbox, RemovePodSandbox, PodSandboxStatus and ListPodSandbox.
+
+Stop and remove are idempotent, as kubelet expects: it stops a pod more
+than once and removes it after stopping. Stopping kills the pod's
+containers and gives up its network; removing takes the containers, the
+pinned namespaces, the files and the rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+
+from servin_core import log
+from servin_core.containers import lifecycle
+from servin_core.errors import NotFound
+from servin_cri.node import Node
+from servin_cri.pb import api_pb2 as pb
+from servin_cri.pod_namespaces import unpin_namespaces
+from servin_cri.pod_pid import release_pid_namespace
+from servin_cri.pod_store import Pod, PodState
+from servin_cri.sandbox import pod_dir, pod_message, pod_state
+
+__all__ = [
+    "list_pod_sandbox",
+    "pod_sandbox_status",
+    "remove_pod_sandbox",
+    "stop_pod_sandbox",
+]
+
+
+def _pinned(node: Node, pod: Pod) -> dict[str, str]:
+    ns = pod_dir(node, pod.id) / "ns"
+    return {name: str(ns / name) for name in ("net", "ipc", "uts")}
+
+
+async def _stop_containers(node: Node, pod: Pod) -> None:
+    for member in node.pods.members(pod.id):
+        try:
+            container = await asyncio.to_thread(
+                lifecycle.refresh,
+                node.core,
+                node.core.containers.get(member.container_id),
+            )
+            if container.state.can_stop():
+                await lifecycle.stop(node.core, container.id, timeout=0)
+        except NotFound:
+            continue  # removed meanwhile
+
+
+async def stop_pod_sandbox(
+    node: Node, request: pb.StopPodSandboxRequest
+) -> pb.StopPodSandboxResponse:
+    pod = node.pods.resolve(request.pod_sandbox_id)
+    await _stop_containers(node, pod)
+    # TODO: CNI DEL of the pod's network belongs here once pods join CNI.
+    net = {"network": _pinned(node, pod)["net"]}
+    await asyncio.to_thread(unpin_namespaces, net)
+    release_pid_namespace(pod_dir(node, pod.id))
+    if pod.state is not PodState.NOTREADY:
+        node.pods.set_state(pod.id, PodState.NOTREADY, ip="")
+        log.for_object(log.cri, "pod", pod.id).info("stopped")
+    return pb.StopPodSandboxResponse()
+
+
+async def remove_pod_sandbox(
+    node: Node, request: pb.RemovePodSandboxRequest
+) -> pb.RemovePodSandboxResponse:
+    try:
+        pod = node.pods.resolve(request.pod_sandbox_id)
+    except NotFound:
+        return pb.RemovePodSandboxResponse()  # removed already
+    for member in node.pods.members(pod.id):
+        try:
+            await lifecycle.remove(node.core, member.container_id, force=True)
+        except NotFound:
+            continue
+    await asyncio.to_thread(unpin_namespaces, _pinned(node, pod))
+    release_pid_namespace(pod_dir(node, pod.id))
+    shutil.rmtree(pod_dir(node, pod.id), ignore_errors=True)
+    node.pods.delete(pod.id)
+    log.for_object(log.cri, "pod", pod.id).info("removed")
+    return pb.RemovePodSandboxResponse()
+
+
+async def pod_sandbox_status(
+    node: Node, request: pb.PodSandboxStatusRequest
+) -> pb.PodSandboxStatusResponse:
+    pod = node.pods.resolve(request.pod_sandbox_id)
+    options = pod.config.linux.security_context.namespace_options
+    status = pb.PodSandboxStatus(
+        id=pod.id,
+        metadata=pod.metadata,
+        state=pod_state(pod),
+        created_at=int(pod.created * 1e9),
+        network=pb.PodSandboxNetworkStatus(ip=pod.ip),
+        linux=pb.LinuxPodSandboxStatus(
+            namespaces=pb.Namespace(options=options),
+        ),
+        labels=dict(pod.config.labels),
+        annotations=dict(pod.config.annotations),
+        runtime_handler=pod.runtime_handler,
+    )
+    answer = pb.PodSandboxStatusResponse(status=status)
+    if request.verbose:
+        answer.info["info"] = json.dumps(
+            {
+                "directory": str(pod_dir(node, pod.id)),
+                "namespaces": _pinned(node, pod),
+                "containers": [m.container_id for m in node.pods.members(pod.id)],
+            }
+        )
+    return answer
+
+
+def _matches(pod: Pod, wanted: pb.PodSandboxFilter) -> bool:
+    if wanted.id and not pod.id.startswith(wanted.id):
+        return False
+    if wanted.HasField("state") and pod_state(pod) != wanted.state.state:
+        return False
+    labels = pod.config.labels
+    return all(labels.get(k) == v for k, v in wanted.label_selector.items())
+
+
+async def list_pod_sandbox(
+    node: Node, request: pb.ListPodSandboxRequest
+) -> pb.ListPodSandboxResponse:
+    pods = [p for p in node.pods.list() if _matches(p, request.filter)]
+    return pb.ListPodSandboxResponse(items=[pod_message(p) for p in pods])

@@ -1,0 +1,97 @@
+"""RunPodSandbox: a pod's namespaces and shared files, and nothing running.
+
+Where containerd and CRI-O start a pause process to hold the pod's
+namespaces, Servin pins them to files (pod_namespaces.py), so a ready pod
+costs no process (one small one when its containers share PIDs, see
+pod_pid.py). The pod is recorded not-ready first and marked ready
+only once everything exists; a failure removes what was made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import socket
+
+from servin_core import log
+from servin_core.containers.etcfiles import write_etc_files
+from servin_core.errors import InvalidArgument
+from servin_cri.node import Node
+from servin_cri.pb import api_pb2 as pb
+from servin_cri.pod_namespaces import pin_namespaces, unpin_namespaces
+from servin_cri.pod_pid import hold_pid_namespace, release_pid_namespace
+from servin_cri.pod_store import PodState
+from servin_cri.sandbox import host_network, pod_dir
+
+__all__ = ["run_pod_sandbox"]
+
+_RUNTIMES = ("", "crun", "runc")
+
+
+def _check(request: pb.RunPodSandboxRequest) -> None:
+    meta = request.config.metadata
+    ident = f"{meta.namespace}/{meta.name}"
+    for field in ("name", "namespace", "uid"):
+        if not getattr(meta, field):
+            raise InvalidArgument("pod sandbox", ident, f"metadata.{field} is empty")
+    if request.runtime_handler not in _RUNTIMES:
+        raise InvalidArgument(
+            "pod sandbox", ident, f"unknown runtime handler {request.runtime_handler}"
+        )
+
+
+def _resolv_conf(dns: pb.DNSConfig) -> str:
+    lines = [f"nameserver {server}" for server in dns.servers]
+    if dns.searches:
+        lines.append("search " + " ".join(dns.searches))
+    if dns.options:
+        lines.append("options " + " ".join(dns.options))
+    return "\n".join(lines) + "\n"
+
+
+def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> None:
+    """The namespaces and /etc files (in a worker thread)."""
+    directory = pod_dir(node, pod_id)
+    host = host_network(config)
+    hostname = "" if host else (config.hostname or config.metadata.name)
+    kinds = ["ipc"] if host else ["network", "ipc", "uts"]
+    if config.linux.security_context.namespace_options.ipc == pb.NODE:
+        kinds.remove("ipc")
+
+    files = pin_namespaces(directory / "ns", kinds, hostname)
+    try:
+        if config.linux.security_context.namespace_options.pid == pb.POD:
+            hold_pid_namespace(directory, pod_id)
+        write_etc_files(directory, hostname or socket.gethostname(), host=host)
+        dns = config.dns_config
+        if dns.servers or dns.searches or dns.options:
+            (directory / "resolv.conf").write_text(_resolv_conf(dns))
+    except BaseException:
+        release_pid_namespace(directory)
+        unpin_namespaces(files)
+        raise
+
+
+async def run_pod_sandbox(
+    node: Node, request: pb.RunPodSandboxRequest
+) -> pb.RunPodSandboxResponse:
+    _check(request)
+    config = request.config
+    pod_id = secrets.token_hex(32)
+    pods = node.pods
+    pods.add(pod_id, config, request.runtime_handler)
+    try:
+        await asyncio.to_thread(_make, node, pod_id, config)
+        # TODO: port mappings (hostPort), sysctls and the cgroup parent of
+        # the pod are not applied yet; CNI joins the pod in sandbox_network.
+        pods.set_state(pod_id, PodState.READY)
+    except BaseException:
+        shutil.rmtree(pod_dir(node, pod_id), ignore_errors=True)
+        pods.delete(pod_id)
+        raise
+    meta = config.metadata
+    log.for_object(log.cri, "pod", pod_id).info(
+        "ready: %s/%s attempt %d", meta.namespace, meta.name, meta.attempt
+    )
+    return pb.RunPodSandboxResponse(pod_sandbox_id=pod_id)

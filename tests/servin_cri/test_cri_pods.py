@@ -1,0 +1,258 @@
+"""Pod sandboxes and their containers through the CRI, as kubelet drives
+them: real namespaces, real containers, logs in the CRI format."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from cri_kit import Cri, eventually
+
+from servin_cri.pb import api_pb2 as pb
+
+# A CRI log line: RFC 3339 time with nanoseconds, stream, P(artial) or
+# F(ull), then the text.
+CRI_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(Z|[+-]\d\d:\d\d) (\S+) ([PF]) (.*)$"
+)
+
+
+@pytest.fixture
+async def ready(cri: Cri, published: list[str]) -> AsyncIterator[tuple[Cri, str]]:
+    """The server with busybox pulled; its image reference."""
+    image = published[0]
+    await cri.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=image)))
+    yield cri, image
+    for pod in (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items:
+        await cri.runtime.StopPodSandbox(
+            pb.StopPodSandboxRequest(pod_sandbox_id=pod.id)
+        )
+        await cri.runtime.RemovePodSandbox(
+            pb.RemovePodSandboxRequest(pod_sandbox_id=pod.id)
+        )
+
+
+def pod_config(tmp_path: Path, name: str = "web") -> pb.PodSandboxConfig:
+    meta = pb.PodSandboxMetadata(name=name, namespace="default", uid=f"uid-{name}")
+    dns = pb.DNSConfig(
+        servers=["10.96.0.10"],
+        searches=["default.svc.cluster.local"],
+        options=["ndots:5"],
+    )
+    return pb.PodSandboxConfig(
+        metadata=meta,
+        hostname=f"{name}-host",
+        log_directory=str(tmp_path / "pod-logs" / name),
+        dns_config=dns,
+        labels={"app": name},
+        annotations={"note": "servin test"},
+    )
+
+
+async def run_pod(cri: Cri, config: pb.PodSandboxConfig) -> str:
+    answer = await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
+    return answer.pod_sandbox_id
+
+
+async def start_container(
+    cri: Cri,
+    pod: str,
+    pod_config: pb.PodSandboxConfig,
+    image: str,
+    name: str,
+    *command: str,
+) -> str:
+    config = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name=name),
+        image=pb.ImageSpec(image=image),
+        command=list(command),
+        log_path=f"{name}/0.log",
+        labels={"container": name},
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(
+            pod_sandbox_id=pod, config=config, sandbox_config=pod_config
+        )
+    )
+    await cri.runtime.StartContainer(
+        pb.StartContainerRequest(container_id=created.container_id)
+    )
+    return created.container_id
+
+
+async def exec_sync(cri: Cri, container: str, *cmd: str) -> pb.ExecSyncResponse:
+    return await cri.runtime.ExecSync(
+        pb.ExecSyncRequest(container_id=container, cmd=list(cmd), timeout=60)
+    )
+
+
+async def test_a_container_echoes_into_its_cri_log(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container = await start_container(cri, pod, config, image, "hello", "echo", "hi")
+
+    async def exited() -> pb.ContainerStatus | None:
+        answer = await cri.runtime.ContainerStatus(
+            pb.ContainerStatusRequest(container_id=container)
+        )
+        return answer.status if answer.status.state == pb.CONTAINER_EXITED else None
+
+    status = await eventually(exited, "the container to exit")
+    assert (status.exit_code, status.reason) == (0, "Completed")
+    assert status.log_path == str(tmp_path / "pod-logs/web/hello/0.log")
+    assert status.metadata.name == "hello"
+
+    lines = Path(status.log_path).read_text().splitlines()
+    assert len(lines) == 1
+    match = CRI_LINE.match(lines[0])
+    assert match is not None, lines[0]
+    assert match.group(2, 3, 4) == ("stdout", "F", "hi")
+
+
+async def test_exec_sync_gives_output_and_exit_code(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container = await start_container(cri, pod, config, image, "app", "sleep", "3600")
+
+    answer = await exec_sync(
+        cri, container, "sh", "-c", "echo out; echo err >&2; exit 3"
+    )
+    assert (answer.stdout, answer.stderr, answer.exit_code) == (b"out\n", b"err\n", 3)
+
+    missing = await exec_sync(cri, container, "no-such-command")
+    assert missing.exit_code == 127
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.ExecSync(
+            pb.ExecSyncRequest(container_id=container, cmd=["sleep", "30"], timeout=1)
+        )
+    assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+async def test_containers_share_the_pods_network_hostname_and_dns(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    first = await start_container(cri, pod, config, image, "one", "sleep", "3600")
+    second = await start_container(cri, pod, config, image, "two", "sleep", "3600")
+
+    nets = [
+        await exec_sync(cri, c, "readlink", "/proc/self/ns/net")
+        for c in (first, second)
+    ]
+    ipcs = [
+        await exec_sync(cri, c, "readlink", "/proc/self/ns/ipc")
+        for c in (first, second)
+    ]
+    assert nets[0].stdout == nets[1].stdout != b""
+    assert ipcs[0].stdout == ipcs[1].stdout != b""
+    assert nets[0].stdout != os.readlink("/proc/self/ns/net").encode() + b"\n"
+
+    # The pod shares one PID namespace (kubelet's POD mode): both sleeps
+    # are seen from either container, under the pod's holder as PID 1.
+    first_sees = await exec_sync(cri, first, "sh", "-c", "cat /proc/*/cmdline")
+    assert first_sees.stdout.count(b"sleep\x003600") == 2
+    init = await exec_sync(cri, second, "cat", "/proc/1/cmdline")
+    assert b"catatonit" in init.stdout
+
+    hostname = await exec_sync(cri, second, "hostname")
+    assert hostname.stdout == b"web-host\n"
+    resolv = (await exec_sync(cri, first, "cat", "/etc/resolv.conf")).stdout.decode()
+    assert "nameserver 10.96.0.10" in resolv
+    assert "search default.svc.cluster.local" in resolv
+
+    listed = await cri.runtime.ListContainers(
+        pb.ListContainersRequest(filter=pb.ContainerFilter(pod_sandbox_id=pod))
+    )
+    assert sorted(c.metadata.name for c in listed.containers) == ["one", "two"]
+    only = await cri.runtime.ListContainers(
+        pb.ListContainersRequest(
+            filter=pb.ContainerFilter(label_selector={"container": "two"})
+        )
+    )
+    assert [c.id for c in only.containers] == [second]
+
+
+async def test_stop_and_remove_are_idempotent_and_leave_nothing(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container = await start_container(cri, pod, config, image, "app", "sleep", "3600")
+
+    status = await cri.runtime.PodSandboxStatus(
+        pb.PodSandboxStatusRequest(pod_sandbox_id=pod)
+    )
+    assert status.status.state == pb.SANDBOX_READY
+    assert status.status.labels["app"] == "web"
+
+    for _ in range(2):
+        await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
+    stopped = await cri.runtime.ContainerStatus(
+        pb.ContainerStatusRequest(container_id=container)
+    )
+    assert stopped.status.state == pb.CONTAINER_EXITED
+    listed = await cri.runtime.ListPodSandbox(
+        pb.ListPodSandboxRequest(
+            filter=pb.PodSandboxFilter(
+                state=pb.PodSandboxStateValue(state=pb.SANDBOX_NOTREADY)
+            )
+        )
+    )
+    assert [p.id for p in listed.items] == [pod]
+
+    for _ in range(2):
+        await cri.runtime.RemovePodSandbox(
+            pb.RemovePodSandboxRequest(pod_sandbox_id=pod)
+        )
+    assert (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items == []
+    assert (
+        await cri.runtime.ListContainers(pb.ListContainersRequest())
+    ).containers == []
+    with open("/proc/mounts") as mounts:
+        assert pod not in mounts.read()
+    assert not (cri.core.config.run_dir / "pods" / pod).exists()
+
+
+async def test_unknown_ids_are_not_found_naming_them(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.ContainerStatus(
+            pb.ContainerStatusRequest(container_id="no-such-container")
+        )
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "no-such-container" in (caught.value.details() or "")
+
+    config = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="x"), image=pb.ImageSpec(image=image)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.CreateContainer(
+            pb.CreateContainerRequest(pod_sandbox_id="feedbeef", config=config)
+        )
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "feedbeef" in (caught.value.details() or "")
+
+
+async def test_a_pod_without_metadata_is_an_invalid_argument(cri: Cri) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.RunPodSandbox(
+            pb.RunPodSandboxRequest(config=pb.PodSandboxConfig())
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "metadata.name" in (caught.value.details() or "")
