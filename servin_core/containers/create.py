@@ -31,6 +31,7 @@ from servin_core.volumes.attach import (
     volume_locks,
 )
 from servin_core.volumes.attach import record as record_volumes
+from servin_core.volumes.inherit import inherit_volumes
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -61,6 +62,7 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
     name = check_name(name) if name else generate_name(core)
     image = core.images.resolve(config.image)
     image_config = config_of(core, image).get("config") or {}
+    config = inherit_volumes(core, config)
     if not command_of(config, image_config):
         raise InvalidArgument("container", name, "no command specified")
     check_config(config, name)

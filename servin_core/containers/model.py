@@ -169,6 +169,9 @@ class ContainerConfig:
     init: bool = False
     resources: Resources = field(default_factory=Resources)
     mounts: list[Mount] = field(default_factory=list)
+    volumes_from: list[str] = field(default_factory=list)
+    """``--volumes-from CONTAINER[:ro|rw]`` as given; create adds the
+    mounts they give to ``mounts``."""
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     auto_remove: bool = False
     stop_signal: str | None = None

@@ -86,6 +86,11 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
     many("-v", "--volume", metavar="[SRC:]DST[:OPTS]", help="mount a volume")
     many("--mount", metavar="type=...,target=...", help="add a mount")
     many("--tmpfs", metavar="DST[:OPTS]", help="mount a tmpfs")
+    many(
+        "--volumes-from",
+        metavar="CONTAINER[:ro|rw]",
+        help="mount another container's volumes and binds",
+    )
     add("--platform", metavar="OS/ARCH[/VARIANT]", help="platform of the image")
     add(
         "--network",
@@ -162,6 +167,7 @@ def build_request(
         init=args.init,
         resources=_resources(args),
         mounts=parse_mounts(args.volume, args.mount, args.tmpfs),
+        volumes_from=list(args.volumes_from),
         restart=restart,
         auto_remove=args.rm,
         stop_signal=_signal(args.stop_signal),

@@ -140,6 +140,7 @@ def _host_config(container: Container) -> dict[str, Any]:
             for m in config.mounts
             if m.type == "bind"
         ],
+        "VolumesFrom": config.volumes_from or None,
         "LogConfig": {"Type": "json-file", "Config": {}},
         "NetworkMode": "none",
         "PortBindings": {},

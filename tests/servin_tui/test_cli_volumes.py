@@ -256,3 +256,35 @@ def test_bad_input_is_refused_leaving_nothing(
     assert cli.ok("ps", "-a", "-q").lines == []
     assert volume_names(cli) == [] and volume_dirs(cli) == []
     assert not Path("rel").exists() and not Path("a").exists()
+
+
+def test_volumes_from_mounts_another_containers_volumes_and_binds(
+    cli: Cli, image: str, tmp_path: Path
+) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "seen").write_text("bound\n")
+    cli.ok("run", "--name", "source", "-v", "named:/named", "-v", "/anon",
+           "-v", f"{host}:/host:ro", "--tmpfs", "/private", image,
+           "sh", "-c", "echo n > /named/n; echo a > /anon/a")  # fmt: skip
+
+    shared = cli("run", "--rm", "--volumes-from", "source", image,
+                    "sh", "-c", "cat /named/n /anon/a /host/seen;"
+                    " grep -c ' /private ' /proc/mounts")  # fmt: skip
+    refused = cli("run", "--rm", "--volumes-from", "source:ro", image,
+                  "touch", "/named/x")  # fmt: skip
+
+    assert shared.stdout == "n\na\nbound\n0\n"  # grep found no tmpfs: status 1
+    assert refused.code == 1 and "Read-only file system" in refused.stderr
+    anonymous = [name for name in volume_names(cli) if name != "named"]
+    assert len(anonymous) == 1
+    cli.ok("rm", "-v", "source")
+    assert volume_names(cli) == ["named"]
+
+
+def test_volumes_from_an_unknown_container_is_refused(cli: Cli, image: str) -> None:
+    result = cli("run", "--volumes-from", "nobody", image, "true")
+
+    assert result.code == 125
+    assert "container nobody" in result.stderr
+    assert cli.ok("ps", "-a", "-q").lines == []
