@@ -244,3 +244,23 @@ async def test_a_directory_left_by_a_cut_short_removal_is_not_reused(
     assert (status, text) == (0, "")
     await volumes.prune(box)
     assert volume_dirs(box) == ["stale"]
+
+
+async def test_propagation_is_rprivate_unless_given(box: Core, tmp_path: Path) -> None:
+    import json
+
+    from servin_core.containers.paths import ContainerPaths
+
+    mounts = (
+        Mount(type="bind", source=str(tmp_path), target="/plain"),
+        Mount(type="bind", source=str(tmp_path), target="/slave", options=("rslave",)),
+        Mount(type="volume", source="vol", target="/vol", options=("rshared",)),
+    )
+    ident, status, _ = await run(box, "true", *mounts)
+    assert status == 0
+
+    spec = json.loads(ContainerPaths.of(box.config, ident).spec.read_text())
+    options = {m["destination"]: m["options"] for m in spec["mounts"]}
+    assert options["/plain"] == ["rbind", "rprivate"]
+    assert options["/slave"] == ["rbind", "rslave"]
+    assert options["/vol"] == ["rbind", "rshared"]
