@@ -43,7 +43,7 @@ class Responder:
     resolvers: Resolvers
 
     def __post_init__(self) -> None:
-        self.log = log.for_object(log.dns, "network", self.network_id[:12])
+        self.log = log.for_object(log.dns, "network", self.network_id)
         self._in_flight = 0
         self._upstream_failing = False
 
@@ -62,6 +62,10 @@ class Responder:
         except sqlite3.Error as e:
             self.log.warning("reading the names for %s: %s", query.name, e)
             return wire.error_reply(query, wire.SERVFAIL)
+        # TODO: no search domain (podman's NAME.dns.podman) and no PTR
+        # records for the containers' addresses; both are forwarded. They
+        # need the networks package to write a search line into the
+        # containers' resolv.conf, and a reverse index here.
         if local is not None and query.qclass == wire.CLASS_IN:
             v4, v6 = local
             # A name we own answers every type: the addresses for A and

@@ -87,6 +87,9 @@ def ensure_responder(core: Core, network: NetworkLike) -> None:
     """
     if not network.dns:
         return
+    # TODO: a responder that dies while its containers run is replaced only
+    # when the next container joins; Core.open's tidy could ensure the
+    # responders of networks with live endpoints.
     paths = ResponderPaths.of(core.config.run_dir, network.id)
     with _locked(paths.lock):
         if paths.running_token() is not None:
@@ -95,7 +98,7 @@ def ensure_responder(core: Core, network: NetworkLike) -> None:
         tmp = paths.pid.with_suffix(".pid.tmp")
         tmp.write_text(token + "\n")
         tmp.replace(paths.pid)
-    log.for_object(log.dns, "network", network.id[:12]).info(
+    log.for_object(log.dns, "network", network.id).info(
         "responder %s started on %s", token, network.gateway
     )
 
@@ -120,7 +123,7 @@ def release_responder(core: Core, network: NetworkLike) -> None:
         token = paths.running_token()
         if token is not None:
             _stop(token)
-            log.for_object(log.dns, "network", network.id[:12]).info(
+            log.for_object(log.dns, "network", network.id).info(
                 "responder %s stopped", token
             )
         paths.pid.unlink(missing_ok=True)
