@@ -13,12 +13,19 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import shutil
+import threading
 import time
 from typing import TYPE_CHECKING
 
 from servin_core import log
 from servin_core.containers.model import Container, State
-from servin_core.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from servin_core.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from servin_core.network import cni_cache
 from servin_core.network.attach import (
     join_endpoint,
@@ -131,12 +138,29 @@ def create_network(
 
 
 def _delete_bridge(bridge: str) -> None:
-    # pyroute2 only here: its import is too slow for every container start.
-    from pyroute2 import IPRoute
+    """Delete the bridge (and the host routes through it) with pyroute2,
+    only here: its import is too slow for every container start. Its
+    synchronous API runs an event loop of its own, which cannot run in a
+    thread whose loop is running, so it gets a thread of its own."""
+    failure: list[BaseException] = []
 
-    with IPRoute() as ipr:
-        for index in ipr.link_lookup(ifname=bridge):
-            ipr.link("del", index=index)
+    def delete() -> None:
+        from pyroute2 import IPRoute
+
+        try:
+            with IPRoute() as ipr:
+                for index in ipr.link_lookup(ifname=bridge):
+                    ipr.link("del", index=index)
+        except BaseException as e:
+            failure.append(e)
+
+    worker = threading.Thread(target=delete, name=f"delete {bridge}")
+    worker.start()
+    worker.join()
+    if failure:
+        raise Unavailable(
+            "bridge", bridge, f"cannot delete it: {failure[0]}"
+        ) from failure[0]
 
 
 def remove_network(core: Core, text: str) -> Network:
