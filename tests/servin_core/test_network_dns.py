@@ -176,6 +176,16 @@ def test_containers_resolve_by_name_alias_and_short_id(
     assert (aaaa["rcode"], aaaa["answers"]) == (0, [])
 
 
+def test_a_container_address_resolves_back_to_its_name(
+    responder: Core, netns: str
+) -> None:
+    out = _nslookup(netns, "10.77.0.10")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "10.0.77.10.in-addr.arpa\tname = web" in out.stdout
+    # Other addresses are for the host's resolvers.
+    assert _nslookup(netns, "10.77.0.99").returncode != 0
+
+
 def test_other_names_go_to_the_hosts_resolver(responder: Core, netns: str) -> None:
     out = _nslookup(netns, "outside.example")
     assert out.returncode == 0 and "192.0.2.7" in out.stdout

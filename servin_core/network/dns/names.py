@@ -1,4 +1,5 @@
-"""The names a network's containers answer to, read from the state database.
+"""The names a network's containers answer to, and the reverse names of
+their addresses, read from the state database.
 
 The responder opens the database read-only and keeps the whole table for its
 network in memory. ``PRAGMA data_version`` changes whenever another
@@ -50,6 +51,7 @@ class NameTable:
         self._version: int | None = None
         self._v4: dict[str, list[bytes]] = {}
         self._v6: dict[str, list[bytes]] = {}
+        self._reverse: dict[str, str] = {}
         self.network_exists = True
         self.internal = False
         """An internal network's containers reach nothing outside it, names
@@ -73,7 +75,7 @@ class NameTable:
             self._conn.execute("COMMIT")
         self.network_exists = network is not None
         self.internal = bool(network and network[0])
-        self._v4, self._v6 = _index(rows)
+        self._v4, self._v6, self._reverse = _index(rows)
         self._version = version
         return True
 
@@ -87,16 +89,20 @@ class NameTable:
             return None
         return v4 or [], v6 or []
 
-    @property
-    def names(self) -> list[str]:
-        return sorted(self._v4.keys() | self._v6.keys())
+    def pointer(self, name: str) -> str | None:
+        """The container name a reverse name (``10.0.89.10.in-addr.arpa``)
+        points to, or None if it is no container's address."""
+        self.refresh()
+        return self._reverse.get(name)
 
 
-def _index(
-    rows: list[tuple[str, str, str, str, str]],
-) -> tuple[dict[str, list[bytes]], dict[str, list[bytes]]]:
+_Tables = tuple[dict[str, list[bytes]], dict[str, list[bytes]], dict[str, str]]
+
+
+def _index(rows: list[tuple[str, str, str, str, str]]) -> _Tables:
     v4: dict[str, list[bytes]] = {}
     v6: dict[str, list[bytes]] = {}
+    reverse: dict[str, str] = {}
     for container_id, name, state, ip, aliases_json in rows:
         if state not in _ACTIVE_STATES or not ip:
             continue
@@ -104,6 +110,7 @@ def _index(
             address = ipaddress.ip_interface(ip).ip
         except ValueError:
             continue
+        reverse[address.reverse_pointer] = name.lstrip("/")
         table = v4 if address.version == 4 else v6
         for key in _names_of(container_id, name, aliases_json):
             # An alias several containers share answers with all of them,
@@ -111,7 +118,7 @@ def _index(
             addresses = table.setdefault(key, [])
             if address.packed not in addresses:
                 addresses.append(address.packed)
-    return v4, v6
+    return v4, v6, reverse
 
 
 def _names_of(container_id: str, name: str, aliases_json: str) -> set[str]:

@@ -58,19 +58,11 @@ class Responder:
             return wire.error_reply(query, wire.NOTIMP)
 
         try:
-            local = self.names.lookup(query.name)
+            records = self._local(query)
         except sqlite3.Error as e:
             self.log.warning("reading the names for %s: %s", query.name, e)
             return wire.error_reply(query, wire.SERVFAIL)
-        # TODO: no search domain (podman's NAME.dns.podman) and no PTR
-        # records for the containers' addresses; both are forwarded. They
-        # need the networks package to write a search line into the
-        # containers' resolv.conf, and a reverse index here.
-        if local is not None and query.qclass == wire.CLASS_IN:
-            v4, v6 = local
-            # A name we own answers every type: the addresses for A and
-            # AAAA, and "no such record" (not "no such name") otherwise.
-            records = {wire.TYPE_A: v4, wire.TYPE_AAAA: v6}.get(query.qtype, [])
+        if records is not None:
             self.log.debug(
                 "%s type %d: %d records", query.name, query.qtype, len(records)
             )
@@ -81,6 +73,26 @@ class Responder:
         if not tcp and len(reply) > query.udp_size:
             return wire.truncated(query, reply)
         return reply
+
+    def _local(self, query: wire.Query) -> list[bytes] | None:
+        """The records the network's own names give, or None to forward.
+
+        A name we own answers every type: its addresses for A and AAAA,
+        and "no such record" (not "no such name") otherwise. A container's
+        address answers PTR with the container's name.
+        """
+        # TODO: no search domain (podman's NAME.dns.podman): it needs the
+        # networks package to write a search line into resolv.conf.
+        if query.qclass != wire.CLASS_IN:
+            return None
+        if query.qtype == wire.TYPE_PTR:
+            target = self.names.pointer(query.name)
+            return None if target is None else [wire.encode_name(target)]
+        local = self.names.lookup(query.name)
+        if local is None:
+            return None
+        v4, v6 = local
+        return {wire.TYPE_A: v4, wire.TYPE_AAAA: v6}.get(query.qtype, [])
 
     async def _forwarded(
         self, query: wire.Query, message: bytes, *, tcp: bool

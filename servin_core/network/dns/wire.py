@@ -24,9 +24,11 @@ __all__ = [
     "TYPE_A",
     "TYPE_AAAA",
     "TYPE_OPT",
+    "TYPE_PTR",
     "FormatError",
     "Query",
     "answer",
+    "encode_name",
     "error_reply",
     "header_error",
     "is_truncated",
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 TYPE_A = 1
+TYPE_PTR = 12
 TYPE_AAAA = 28
 TYPE_OPT = 41
 CLASS_IN = 1
@@ -169,9 +172,10 @@ def _reply_flags(query: Query, rcode: int, *, authoritative: bool) -> int:
 
 
 def answer(query: Query, addresses: list[bytes], ttl: int) -> bytes:
-    """An authoritative NOERROR reply with one record per packed address
-    (4 bytes for A, 16 for AAAA); an empty list says "the name exists, but
-    has no record of this type"."""
+    """An authoritative NOERROR reply with one record of the question's type
+    per item of data (a packed address for A and AAAA, an encoded name for
+    PTR); an empty list says "the name exists, but has no record of this
+    type"."""
     flags = _reply_flags(query, NOERROR, authoritative=True)
     parts = [_HEADER.pack(query.id, flags, 1, len(addresses), 0, 0), query.question]
     for address in addresses:
@@ -181,6 +185,12 @@ def answer(query: Query, addresses: list[bytes], ttl: int) -> bytes:
         )
         parts.append(address)
     return b"".join(parts)
+
+
+def encode_name(name: str) -> bytes:
+    """``name`` in labels, uncompressed (for a PTR record's data)."""
+    labels = [label.encode("ascii", errors="replace") for label in name.split(".")]
+    return b"".join(bytes([len(lb)]) + lb for lb in labels if lb) + b"\0"
 
 
 def error_reply(query: Query, rcode: int) -> bytes:
