@@ -2,8 +2,9 @@
 
 Stop and remove are idempotent, as kubelet expects: it stops a pod more
 than once and removes it after stopping. Stopping kills the pod's
-containers and gives up its network; removing takes the containers, the
-pinned namespaces, the files and the rows.
+containers and gives up its network (CNI DEL, the namespace unpinned);
+removing takes the containers, the other namespaces, the files and the
+rows.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from servin_cri.pod_namespaces import unpin_namespaces
 from servin_cri.pod_pid import release_pid_namespace
 from servin_cri.pod_store import Pod, PodState
 from servin_cri.sandbox import pod_dir, pod_message, pod_state
+from servin_cri.sandbox_network import detach_pod
 
 __all__ = [
     "list_pod_sandbox",
@@ -54,7 +56,8 @@ async def stop_pod_sandbox(
 ) -> pb.StopPodSandboxResponse:
     pod = node.pods.resolve(request.pod_sandbox_id)
     await _stop_containers(node, pod)
-    # TODO: CNI DEL of the pod's network belongs here once pods join CNI.
+    directory = pod_dir(node, pod.id)
+    await asyncio.to_thread(detach_pod, node, pod.id, directory)
     net = {"network": _pinned(node, pod)["net"]}
     await asyncio.to_thread(unpin_namespaces, net)
     release_pid_namespace(pod_dir(node, pod.id))
@@ -76,6 +79,7 @@ async def remove_pod_sandbox(
             await lifecycle.remove(node.core, member.container_id, force=True)
         except NotFound:
             continue
+    await asyncio.to_thread(detach_pod, node, pod.id, pod_dir(node, pod.id))
     await asyncio.to_thread(unpin_namespaces, _pinned(node, pod))
     release_pid_namespace(pod_dir(node, pod.id))
     shutil.rmtree(pod_dir(node, pod.id), ignore_errors=True)

@@ -23,6 +23,7 @@ from servin_cri.pod_namespaces import pin_namespaces, unpin_namespaces
 from servin_cri.pod_pid import hold_pid_namespace, release_pid_namespace
 from servin_cri.pod_store import PodState
 from servin_cri.sandbox import host_network, pod_dir
+from servin_cri.sandbox_network import attach_pod, detach_pod
 
 __all__ = ["run_pod_sandbox"]
 
@@ -50,8 +51,9 @@ def _resolv_conf(dns: pb.DNSConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> None:
-    """The namespaces and /etc files (in a worker thread)."""
+def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> str:
+    """The namespaces, the network and the /etc files (in a worker thread);
+    the pod's address."""
     directory = pod_dir(node, pod_id)
     host = host_network(config)
     hostname = "" if host else (config.hostname or config.metadata.name)
@@ -60,17 +62,27 @@ def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> None:
         kinds.remove("ipc")
 
     files = pin_namespaces(directory / "ns", kinds, hostname)
+    address = ""
     try:
         if config.linux.security_context.namespace_options.pid == pb.POD:
             hold_pid_namespace(directory, pod_id)
-        write_etc_files(directory, hostname or socket.gethostname(), host=host)
+        if not host:
+            address = attach_pod(node, pod_id, config, directory)
+        write_etc_files(
+            directory,
+            hostname or socket.gethostname(),
+            host=host,
+            addresses=(address,) if address else (),
+        )
         dns = config.dns_config
         if dns.servers or dns.searches or dns.options:
             (directory / "resolv.conf").write_text(_resolv_conf(dns))
     except BaseException:
+        detach_pod(node, pod_id, directory)
         release_pid_namespace(directory)
         unpin_namespaces(files)
         raise
+    return address
 
 
 async def run_pod_sandbox(
@@ -82,10 +94,9 @@ async def run_pod_sandbox(
     pods = node.pods
     pods.add(pod_id, config, request.runtime_handler)
     try:
-        await asyncio.to_thread(_make, node, pod_id, config)
-        # TODO: port mappings (hostPort), sysctls and the cgroup parent of
-        # the pod are not applied yet; CNI joins the pod in sandbox_network.
-        pods.set_state(pod_id, PodState.READY)
+        address = await asyncio.to_thread(_make, node, pod_id, config)
+        # TODO: the pod's sysctls and cgroup parent are not applied yet.
+        pods.set_state(pod_id, PodState.READY, ip=address)
     except BaseException:
         shutil.rmtree(pod_dir(node, pod_id), ignore_errors=True)
         pods.delete(pod_id)

@@ -48,8 +48,9 @@ async def status(node: Node, request: pb.StatusRequest) -> pb.StatusResponse:
     # The runtime is ready when the core answers: this server runs on it.
     runtime = pb.RuntimeCondition(type="RuntimeReady", status=True)
     verdict = find_network(node.cni)
-    # TODO: when servin_core/network lands, an empty configuration directory
-    # falls back to Servin's own bridge network, which counts as ready.
+    # TODO: an empty configuration directory should fall back to Servin's
+    # own bridge network (servin_core/network's default one), which would
+    # count as ready; sandbox_network.py would then ADD pods to it.
     network = pb.RuntimeCondition(
         type="NetworkReady",
         status=verdict.ready,

@@ -1,0 +1,95 @@
+"""A pod joins the node's CNI network (the first usable configuration of
+the CNI directory) and leaves it when stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cri_kit import Cri, eventually
+
+from servin_cri.pb import api_pb2 as pb
+
+
+@pytest.fixture
+def bridge() -> Iterator[str]:
+    name = "crit" + secrets.token_hex(3)
+    yield name
+    subprocess.run(["ip", "link", "del", name], capture_output=True)
+
+
+async def test_a_pod_gets_an_address_the_host_reaches_and_gives_it_back(
+    cri: Cri, published: list[str], bridge: str, tmp_path: Path
+) -> None:
+    subnet = f"10.{200 + secrets.randbelow(50)}.{secrets.randbelow(250)}"
+    leases = tmp_path / "ipam"
+    conflist = {
+        "cniVersion": "1.0.0",
+        "name": bridge,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": bridge,
+                "isGateway": True,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": f"{subnet}.0/24"}]],
+                    "dataDir": str(leases),
+                },
+            }
+        ],
+    }
+    (cri.cni_dir / "10-pods.conflist").write_text(json.dumps(conflist))
+    image = published[0]
+    await cri.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=image)))
+
+    meta = pb.PodSandboxMetadata(name="net", namespace="default", uid="uid-net")
+    config = pb.PodSandboxConfig(metadata=meta, hostname="net")
+    pod = (
+        await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
+    ).pod_sandbox_id
+    status = await cri.runtime.PodSandboxStatus(
+        pb.PodSandboxStatusRequest(pod_sandbox_id=pod)
+    )
+    address = status.status.network.ip
+    assert address.startswith(subnet + ".")
+
+    container = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="c"),
+        image=pb.ImageSpec(image=image),
+        command=["sh", "-c", "while true; do echo from-pod | nc -l -p 8080; done"],
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(pod_sandbox_id=pod, config=container)
+    )
+    await cri.runtime.StartContainer(
+        pb.StartContainerRequest(container_id=created.container_id)
+    )
+    inside = await cri.runtime.ExecSync(
+        pb.ExecSyncRequest(
+            container_id=created.container_id, cmd=["ip", "-4", "addr", "show", "eth0"]
+        )
+    )
+    assert f"inet {address}/24" in inside.stdout.decode()
+
+    async def answer() -> bytes:
+        try:
+            reader, writer = await asyncio.open_connection(address, 8080)
+        except OSError:
+            return b""  # not listening yet
+        data = await reader.read()
+        writer.close()
+        return data
+
+    assert await eventually(answer, "the pod to answer on its address") == (
+        b"from-pod\n"
+    )
+
+    await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
+    assert not (leases / bridge / address).exists()
+    await cri.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod))
