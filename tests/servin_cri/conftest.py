@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from cri_kit import Cri, StartCri, publish_busybox
+from cri_kit import Cri, StartCri, publish_busybox, remove_every_pod
 from registry_fixtures import RegistryServer, unique_repo
 
 from servin_core.config import Config
@@ -56,6 +56,9 @@ async def start_cri(tmp_path: Path, socket_dir: Path) -> AsyncIterator[StartCri]
 
     yield start
     for cri, channel in running:
+        # Whatever a failed test left: pods hold mounts and processes.
+        if cri.server.socket_path.exists():
+            await remove_every_pod(cri)
         await channel.close()
         await cri.server.stop()
         cri.core.close()

@@ -69,3 +69,16 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def remove_every_pod(cri: Cri) -> None:
+    """Stop and remove every pod (test teardown)."""
+    from servin_cri.pb import api_pb2 as pb
+
+    for pod in (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items:
+        await cri.runtime.StopPodSandbox(
+            pb.StopPodSandboxRequest(pod_sandbox_id=pod.id)
+        )
+        await cri.runtime.RemovePodSandbox(
+            pb.RemovePodSandboxRequest(pod_sandbox_id=pod.id)
+        )

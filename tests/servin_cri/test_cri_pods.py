@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
@@ -22,18 +21,11 @@ CRI_LINE = re.compile(
 
 
 @pytest.fixture
-async def ready(cri: Cri, published: list[str]) -> AsyncIterator[tuple[Cri, str]]:
+async def ready(cri: Cri, published: list[str]) -> tuple[Cri, str]:
     """The server with busybox pulled; its image reference."""
     image = published[0]
     await cri.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=image)))
-    yield cri, image
-    for pod in (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items:
-        await cri.runtime.StopPodSandbox(
-            pb.StopPodSandboxRequest(pod_sandbox_id=pod.id)
-        )
-        await cri.runtime.RemovePodSandbox(
-            pb.RemovePodSandboxRequest(pod_sandbox_id=pod.id)
-        )
+    return cri, image
 
 
 def pod_config(tmp_path: Path, name: str = "web") -> pb.PodSandboxConfig:
