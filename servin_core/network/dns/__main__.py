@@ -24,10 +24,11 @@ from servin_core.network.dns.names import NameTable, open_readonly
 from servin_core.network.dns.server import Responder, serve
 from servin_core.network.dns.upstream import Resolvers
 
-# Linux's IP_FREEBIND (not in the socket module of Python 3.11): listen on
-# the gateway even before the bridge has its address, so the order in which
-# networking sets things up does not matter.
+# Linux's IP_FREEBIND and IPV6_FREEBIND (not in the socket module of Python
+# 3.11): listen on the gateway even before the bridge has its address, so
+# the order in which networking sets things up does not matter.
 _IP_FREEBIND = 15
+_IPV6_FREEBIND = 78
 
 
 def _arguments() -> argparse.Namespace:
@@ -56,6 +57,8 @@ def _bind(address: str, port: int) -> tuple[socket.socket, socket.socket]:
     for sock in (udp, tcp):
         if family == socket.AF_INET:
             sock.setsockopt(socket.IPPROTO_IP, _IP_FREEBIND, 1)
+        else:
+            sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_FREEBIND, 1)
         sock.bind((address, port))
         sock.setblocking(False)
     tcp.listen(64)
