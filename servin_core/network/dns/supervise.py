@@ -84,6 +84,10 @@ def ensure_responder(core: Core, network: NetworkLike) -> None:
     Nothing happens for a network without name resolution (the default
     network, as in docker). Raises Unavailable if the responder cannot
     listen (the port is taken, say).
+
+    Call it once the joining endpoint's address is stored: a release in
+    another process decides from the stored addresses under the same lock,
+    so whichever of the two runs second sees the new container.
     """
     if not network.dns:
         return
