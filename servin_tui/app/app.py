@@ -157,6 +157,10 @@ class ServinApp(App[None]):
                 return
         await super().on_event(event)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys a focused terminal takes are not the app's: the footer says so.
+        return not isinstance(self.focused, KeyTaker)
+
     # Panels
 
     def panels(self) -> list[Panel]:

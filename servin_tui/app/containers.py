@@ -22,6 +22,7 @@ from servin_core.containers.model import Container, State
 from servin_tui.app.backend import ContainerAction
 from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Row, container_row
+from servin_tui.app.terminal_keys import KeyTaker
 
 if TYPE_CHECKING:
     from servin_tui.app.exec_panel import ExecPanel
@@ -254,6 +255,10 @@ class ContainersPanel(Panel):
         self.add_class("-exec")
         await self.mount(panel, after=self.table)
         panel.terminal.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The list's keys go to a focused terminal: hidden from the footer.
+        return not isinstance(self.app.focused, KeyTaker)
 
     def _exec_panel(self) -> ExecPanel | None:
         from servin_tui.app.exec_panel import ExecPanel

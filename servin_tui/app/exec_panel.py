@@ -8,6 +8,7 @@ its title says how, and leaving closes it.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 from textual import on
@@ -31,6 +32,9 @@ class ExecPanel(Vertical):
     }
     ExecPanel > Label {
         width: 1fr;
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         background: $panel;
         padding: 0 1;
     }
@@ -62,8 +66,9 @@ class ExecPanel(Vertical):
         )
 
     def _title(self) -> str:
-        command = " ".join(self.cmd)
-        return f"{command} in {self.container_name}: {self.state}"
+        # The state first: a long command is cut short at the edge.
+        command = shlex.join(self.cmd)
+        return f"{self.container_name}: {self.state} · {command}"
 
     def _say(self, state: str) -> None:
         self.state = state

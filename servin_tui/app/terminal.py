@@ -18,12 +18,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from functools import lru_cache
 
 import pyte
 from pyte.screens import Char, Margins
-from rich.segment import Segment
-from rich.style import Style
 from textual import events, work
 from textual.binding import Binding
 from textual.geometry import Region
@@ -35,6 +32,7 @@ from textual.worker import get_current_worker
 
 from servin_core.errors import ServinError
 from servin_tui.app.backend import ExecSession
+from servin_tui.app.terminal_draw import line_strip
 from servin_tui.app.terminal_keys import key_bytes
 
 __all__ = ["LEAVE_KEY", "Opener", "Terminal"]
@@ -48,8 +46,6 @@ Opener = Callable[[int, int], Awaitable[ExecSession]]
 _HISTORY = 1000
 _DECCKM = 1 << 5  # pyte keeps private modes shifted left by 5
 _BRACKETED_PASTE = 2004 << 5
-_COLOURS = {"brown": "yellow", "bfightmagenta": "bright_magenta"}
-"""pyte's names that Rich spells otherwise (a typo in pyte included)."""
 
 
 class _Screen(pyte.Screen):
@@ -267,7 +263,7 @@ class Terminal(Widget, can_focus=True):
             history = screen.history
             at = len(history) - self._back + y
             if at < len(history):
-                return _strip(history[at], None, width, base)
+                return line_strip(history[at], None, width, base)
             y = at - len(history)
         if y >= screen.lines:
             return Strip.blank(width, base)
@@ -275,79 +271,9 @@ class Terminal(Widget, can_focus=True):
         if strip is None:
             cursor = screen.cursor
             shown = y == cursor.y and not cursor.hidden and not self._back
-            strip = _strip(screen.buffer[y], cursor.x if shown else None, width, base)
+            strip = line_strip(
+                screen.buffer[y], cursor.x if shown else None, width, base
+            )
             if not self._back:
                 self._strips[y] = strip
         return strip
-
-
-def _strip(
-    line: Mapping[int, Char], cursor: int | None, width: int, base: Style
-) -> Strip:
-    """One screen line as a strip, runs of one style joined."""
-    segments: list[Segment] = []
-    run: list[str] = []
-    run_style: Style | None = None
-    for x in range(width):
-        char = line[x]
-        if not char.data:
-            continue  # the right half of a wide character
-        style = _style(char)
-        if x == cursor:
-            style = style + Style(reverse=not char.reverse)
-        if style is not run_style and run:
-            segments.append(Segment("".join(run), base + run_style))
-            run = []
-        run_style = style
-        run.append(char.data)
-    if run:
-        segments.append(Segment("".join(run), base + run_style))
-    return Strip(segments).adjust_cell_length(width, base)
-
-
-def _style(char: Char) -> Style:
-    return _style_of(
-        char.fg,
-        char.bg,
-        char.bold,
-        char.italics,
-        char.underscore,
-        char.strikethrough,
-        char.reverse,
-        char.blink,
-    )
-
-
-@lru_cache(maxsize=1024)
-def _style_of(
-    fg: str,
-    bg: str,
-    bold: bool,
-    italic: bool,
-    underline: bool,
-    strike: bool,
-    reverse: bool,
-    blink: bool,
-) -> Style:
-    return Style(
-        color=_colour(fg),
-        bgcolor=_colour(bg),
-        bold=bold or None,
-        italic=italic or None,
-        underline=underline or None,
-        strike=strike or None,
-        reverse=reverse or None,
-        blink=blink or None,
-    )
-
-
-def _colour(name: str) -> str | None:
-    """pyte's colour (a name, ``brightred``, or hex digits) for Rich."""
-    if name == "default":
-        return None
-    if len(name) == 6 and all(c in "0123456789abcdefABCDEF" for c in name):
-        return f"#{name}"
-    name = _COLOURS.get(name, name)
-    if name.startswith("bright") and not name.startswith("bright_"):
-        name = "bright_" + _COLOURS.get(name[6:], name[6:])
-    return name

@@ -6,12 +6,15 @@ hands the keyboard back to the list on ctrl+]."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import os
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from app_harness import RecordingApp, make_app, root_config, until
 from rich.style import Style
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from servin_core.config import Config
@@ -23,6 +26,7 @@ from servin_core.images.importer import import_image
 from servin_tui.app.containers import ContainersPanel
 from servin_tui.app.dialogs import PromptDialog
 from servin_tui.app.exec_panel import ExecPanel
+from servin_tui.app.local import LocalBackend
 from servin_tui.app.table import LiveTable
 from servin_tui.app.terminal import Terminal
 
@@ -61,6 +65,25 @@ async def listed(pilot: Pilot[None], app: RecordingApp) -> ContainersPanel:
     panel = app.query_one(ContainersPanel)
     await until(pilot, lambda: panel.table.row_count == 1, "the container")
     return panel
+
+
+def sleeping(seconds: str) -> bool:
+    """Whether a live ``sleep SECONDS`` process exists on the host."""
+    wanted = f"sleep\0{seconds}\0".encode()
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+        except OSError:
+            continue
+        if cmdline == wanted and stat[stat.rindex(b")") + 2 :][:1] != b"Z":
+            return True
+    return False
+
+
+def footer_keys(app: RecordingApp) -> set[str]:
+    active = app.screen.active_bindings.values()
+    return {b.binding.description for b in active if b.binding.show and b.enabled}
 
 
 def prompts(terminal: Terminal) -> int:
@@ -106,6 +129,8 @@ async def test_a_shell_takes_keys_and_follows_the_panels_size(
         terminal = panel.terminal
         assert app.focused is terminal
         await until(pilot, lambda: prompts(terminal) == 1, "the shell's prompt")
+        # The footer offers only what the terminal does not pass on.
+        assert footer_keys(app) == {"Leave terminal"}
 
         await type_line(pilot, "echo $((6*7))")
         await until(pilot, lambda: "42" in terminal.lines(), "the shell's answer")
@@ -127,6 +152,7 @@ async def test_a_shell_takes_keys_and_follows_the_panels_size(
         await pilot.press("ctrl+right_square_bracket")
         assert isinstance(app.focused, LiveTable)
         assert app.query(ExecPanel)
+        assert {"Exec", "Stop", "Help", "Quit"} <= footer_keys(app)
         await pilot.press("e")
         await until(pilot, lambda: app.focused is terminal, "back in the terminal")
 
@@ -179,3 +205,110 @@ async def test_exec_in_a_stopped_container_says_it_does_not_run(
         assert (severity, title) == ("warning", "exec")
         assert message == "container box: is exited, not running"
         assert not app.query(ExecPanel)
+
+
+async def test_arrow_keys_edit_the_line_as_in_any_terminal(
+    config: Config, running: Container
+) -> None:
+    app = make_app(config)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("e")
+        await until(pilot, lambda: app.query(ExecPanel), "the terminal")
+        terminal = app.query_one(ExecPanel).terminal
+        await until(pilot, lambda: prompts(terminal) == 1, "the shell's prompt")
+
+        # Left twice, then a letter: typed inside the word, not after it.
+        await pilot.press(*"echo abc", "left", "left", "X", "enter")
+        await until(pilot, lambda: "aXbc" in terminal.lines(), "the edited line")
+
+        # Up brings the last command back.
+        await pilot.press("up", "enter")
+        await until(pilot, lambda: terminal.lines().count("aXbc") == 2, "again")
+
+
+async def test_quitting_with_a_shell_open_ends_the_shell(
+    config: Config, running: Container
+) -> None:
+    app = make_app(config)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("E", "backspace", "backspace")
+        await type_line(pilot, "sleep 4242")
+        panel = app.query_one(ExecPanel)
+        await until(pilot, lambda: panel.state.startswith("running"), "started")
+        await until(pilot, lambda: sleeping("4242"), "the process")
+
+        await pilot.press("ctrl+right_square_bracket", "q")
+
+    deadline = time.monotonic() + 60
+    while sleeping("4242"):
+        assert time.monotonic() < deadline, "the command outlived the app"
+        time.sleep(0.05)
+
+
+PICTURE = (
+    r"printf '\033[1mbold\033[0m \033[4munderline\033[0m \033[7mreverse\033[0m\n';"
+    r" for c in 31 32 33 34 35 36; do printf '\033[%sm colour %s \033[0m' $c $c; done;"
+    r" printf '\n\033[30;47m black on white \033[0m';"
+    r" printf ' \033[97;41m bright on red \033[0m\n';"
+    r" printf '\033[38;5;208m256-colour orange\033[0m \033[38;2;0;128;255mtruecolour\n'"
+)
+
+
+class TerminalOnly(App[None]):
+    """Just an exec panel, at a fixed title, for a picture."""
+
+    CSS = "ExecPanel { height: 1fr; }"
+
+    def __init__(self, config: Config, container_id: str) -> None:
+        super().__init__()
+        self.backend = LocalBackend.open(config)
+        self.container_id = container_id
+
+    def compose(self) -> ComposeResult:
+        yield ExecPanel(self.backend, self.container_id, "box", ["sh", "-c", PICTURE])
+
+    async def on_unmount(self) -> None:
+        await self.backend.close()
+
+
+def test_terminal_panel_picture(
+    snap_compare: Callable[..., bool], config: Config, running: Container
+) -> None:
+    async def ended(pilot: Pilot[None]) -> None:
+        panel = pilot.app.query_one(ExecPanel)
+        await until(pilot, lambda: panel.ended, "the command's end")
+
+    app = TerminalOnly(config, running.id)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ended)
+
+
+async def test_lines_scrolled_off_the_top_can_be_read_again(
+    config: Config, running: Container
+) -> None:
+    app = make_app(config)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("E", "backspace", "backspace")
+        await type_line(pilot, "seq 1 300")
+        panel = app.query_one(ExecPanel)
+        await until(pilot, lambda: panel.ended, "the command's end")
+        terminal = panel.terminal
+
+        def shown() -> list[str]:
+            return [
+                terminal.render_line(y).text.strip()
+                for y in range(terminal.size.height)
+            ]
+
+        assert "300" in shown() and "1" not in shown()
+        top = int(shown()[0])
+        await pilot.press("shift+pageup")
+        earlier = [int(line) for line in shown() if line]
+        assert earlier[0] < top and earlier == list(range(earlier[0], earlier[-1] + 1))
+        await pilot.press("shift+pagedown")
+        assert int(shown()[0]) == top
