@@ -6,7 +6,7 @@ answers UNIMPLEMENTED with its name (see server.py), never a fake success.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from servin_cri import (
@@ -18,12 +18,21 @@ from servin_cri import (
     sandbox_ops,
     sandbox_run,
     status,
+    streams,
 )
 from servin_cri.node import Node
 
-__all__ = ["IMAGE_ROUTES", "RUNTIME_ROUTES", "Handler"]
+__all__ = [
+    "IMAGE_ROUTES",
+    "IMAGE_STREAMS",
+    "RUNTIME_ROUTES",
+    "RUNTIME_STREAMS",
+    "Handler",
+    "StreamHandler",
+]
 
 Handler = Callable[[Node, Any], Awaitable[Any]]
+StreamHandler = Callable[[Node, Any], AsyncIterator[Any]]
 
 RUNTIME_ROUTES: dict[str, Handler] = {
     "Version": status.version,
@@ -50,4 +59,13 @@ IMAGE_ROUTES: dict[str, Handler] = {
     "PullImage": image_pull.pull_image,
     "RemoveImage": images.remove_image,
     "ImageFsInfo": images.image_fs_info,
+}
+
+RUNTIME_STREAMS: dict[str, StreamHandler] = {
+    "StreamPodSandboxes": streams.stream_pod_sandboxes,
+    "StreamContainers": streams.stream_containers,
+}
+
+IMAGE_STREAMS: dict[str, StreamHandler] = {
+    "StreamImages": streams.stream_images,
 }

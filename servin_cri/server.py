@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,14 @@ from servin_cri.cni import CniLocations
 from servin_cri.instrument import Instrument
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2, api_pb2_grpc
-from servin_cri.routes import IMAGE_ROUTES, RUNTIME_ROUTES, Handler
+from servin_cri.routes import (
+    IMAGE_ROUTES,
+    IMAGE_STREAMS,
+    RUNTIME_ROUTES,
+    RUNTIME_STREAMS,
+    Handler,
+    StreamHandler,
+)
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -33,34 +40,54 @@ _STOP_GRACE = 5.0
 _SOCKET_MODE = 0o660
 
 
-def _unimplemented(service: str, name: str) -> Callable[[Any, Any], Awaitable[Any]]:
-    async def answer(request: Any, context: Any) -> Any:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED,
-            f"{service}/{name} is not implemented by Servin yet",
-        )
+def _unimplemented(
+    service: str, name: str, streaming: bool
+) -> Callable[[Any, Any], Any]:
+    message = f"{service}/{name} is not implemented by Servin yet"
 
-    return answer
+    async def answer(request: Any, context: Any) -> Any:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+
+    async def refuse(request: Any, context: Any) -> AsyncIterator[Any]:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+        yield  # never reached: makes this an async generator, as grpcio wants
+
+    return refuse if streaming else answer
 
 
 class _Servicer:
     """Gives grpcio a handler for every RPC of one service: the routed
     function, bound to the node, or an UNIMPLEMENTED answer naming it."""
 
-    def __init__(self, node: Node, service: str, routes: dict[str, Handler]) -> None:
+    def __init__(
+        self,
+        node: Node,
+        service: str,
+        routes: dict[str, Handler],
+        streams: dict[str, StreamHandler],
+    ) -> None:
         descriptor = api_pb2.DESCRIPTOR.services_by_name[service]
-        self._methods = {m.name for m in descriptor.methods}
+        self._methods = {m.name: m.server_streaming for m in descriptor.methods}
         self._node = node
         self._service = service
         self._routes = routes
+        self._streams = streams
 
-    def __getattr__(self, name: str) -> Callable[[Any, Any], Awaitable[Any]]:
+    def __getattr__(self, name: str) -> Callable[[Any, Any], Any]:
         if name not in self._methods:
             raise AttributeError(name)
+        node = self._node
+        stream = self._streams.get(name)
+        if stream is not None:
+
+            async def send(request: Any, context: Any) -> AsyncIterator[Any]:
+                async for response in stream(node, request):
+                    yield response
+
+            return send
         handler = self._routes.get(name)
         if handler is None:
-            return _unimplemented(self._service, name)
-        node = self._node
+            return _unimplemented(self._service, name, self._methods[name])
 
         async def answer(request: Any, context: Any) -> Any:
             return await handler(node, request)
@@ -116,8 +143,13 @@ class CriServer:
         # The generated registration functions carry no annotations.
         add_runtime: Any = api_pb2_grpc.add_RuntimeServiceServicer_to_server
         add_image: Any = api_pb2_grpc.add_ImageServiceServicer_to_server
-        add_runtime(_Servicer(self.node, "RuntimeService", RUNTIME_ROUTES), server)
-        add_image(_Servicer(self.node, "ImageService", IMAGE_ROUTES), server)
+        runtime = _Servicer(
+            self.node, "RuntimeService", RUNTIME_ROUTES, RUNTIME_STREAMS
+        )
+        add_runtime(runtime, server)
+        add_image(
+            _Servicer(self.node, "ImageService", IMAGE_ROUTES, IMAGE_STREAMS), server
+        )
         server.add_insecure_port(f"unix:{self.socket_path}")
         await server.start()
         os.chmod(self.socket_path, _SOCKET_MODE)

@@ -125,3 +125,14 @@ async def test_image_fs_info_counts_the_pulled_layers(
     used = after.image_filesystems[0].used_bytes.value
     assert used > before.image_filesystems[0].used_bytes.value
     assert after.image_filesystems[0].fs_id.mountpoint.endswith("snapshots")
+
+
+async def test_stream_images_sends_what_list_images_lists(
+    cri: Cri, published: list[str]
+) -> None:
+    await cri.images.PullImage(pb.PullImageRequest(image=spec(published[0])))
+
+    sent = [m async for m in cri.images.StreamImages(pb.StreamImagesRequest())]
+    listed = await cri.images.ListImages(pb.ListImagesRequest())
+    assert [i.id for m in sent for i in m.images] == [i.id for i in listed.images]
+    assert len(listed.images) == 1

@@ -33,3 +33,11 @@ async def test_stop_removes_the_socket_and_a_restart_takes_it_again(
 
     await cri.server.start()
     assert stat.S_ISSOCK(path.stat().st_mode)
+
+
+async def test_a_streaming_rpc_not_implemented_says_which(cri: Cri) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        async for _ in cri.runtime.GetContainerEvents(pb.GetEventsRequest()):
+            pass
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "GetContainerEvents" in (caught.value.details() or "")
