@@ -10,6 +10,13 @@ __all__ = ["main"]
 
 def main() -> None:
     """Run the command line in ``sys.argv`` and exit with its status."""
+    from servin_tui.headless import is_headless
+
+    if is_headless(sys.argv[1:]):
+        from servin_tui.headless import main as serve
+
+        sys.exit(serve(sys.argv[1:]))
+
     from servin_tui.cli.main import run
 
     status = run(sys.argv[1:])

@@ -1,0 +1,127 @@
+"""``GET /events``: the events table as docker's JSON stream.
+
+Every Servin process writes its events to the shared table, so the stream
+shows what the CLI and the TUI do as well as what this daemon does. The
+headers go out at once (clients block on them), then one JSON object per
+event; with ``until`` the stream ends there, else it follows, waking when
+the database's WAL is written and looking at least every second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from servin_core.api import params
+from servin_core.api.app import core_of
+from servin_core.containers.watch import IN_MODIFY, Watch
+from servin_core.errors import InvalidArgument
+from servin_core.events import Event
+
+__all__ = ["docker_event", "events", "matches", "parse_time"]
+
+_LOOK_AGAIN = 1.0
+_TYPES = {"container", "image", "network", "volume", "daemon"}
+
+
+def parse_time(value: str, name: str) -> float | None:
+    """docker's ``since``/``until``: seconds (with a fraction), or RFC 3339."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise InvalidArgument(
+            "parameter", name, f"{value!r} is neither a timestamp nor RFC 3339"
+        ) from None
+
+
+def docker_event(event: Event) -> dict[str, Any]:
+    attributes = dict(event.attributes)
+    seconds = int(event.time)
+    shaped: dict[str, Any] = {
+        "Type": event.type,
+        "Action": event.action,
+        "Actor": {"ID": event.actor_id, "Attributes": attributes},
+        "scope": "local",
+        "time": seconds,
+        "timeNano": int(event.time * 1e9),
+    }
+    if event.type == "container":
+        # The fields of API 1.21 and before, which the CLI still prints.
+        shaped["status"] = event.action
+        shaped["id"] = event.actor_id
+        shaped["from"] = attributes.get("image", "")
+    return shaped
+
+
+def matches(event: Event, wanted: dict[str, list[str]]) -> bool:
+    attrs = event.attributes
+    checks = {
+        "type": event.type,
+        "event": event.action,
+        "container": event.actor_id if event.type == "container" else None,
+        "image": event.actor_id if event.type == "image" else attrs.get("image"),
+    }
+    for key, values in wanted.items():
+        if not values:
+            continue
+        if key == "label":
+            if not params.labels_match(attrs, values):
+                return False
+            continue
+        if key in ("container", "image"):
+            subject = checks[key]
+            names = {subject or "", attrs.get("name", "")}
+            if not any(v in names or (subject or "").startswith(v) for v in values):
+                return False
+            continue
+        value = checks.get(key)
+        if key in checks and value not in values:
+            return False
+    return True
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    core = core_of(request)
+    since = parse_time(params.text(request, "since"), "since")
+    until = parse_time(params.text(request, "until"), "until")
+    wanted = params.filters_of(request)
+    for kind in wanted.get("type", []):
+        if kind not in _TYPES:
+            raise InvalidArgument("filter", "type", f"unknown type {kind!r}")
+
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+
+    last = 0
+    if since is None:
+        row = core.db.query_one("SELECT MAX(seq) AS seq FROM events")
+        last = int(row["seq"] or 0) if row else 0
+    wal = core.db.path.with_name(core.db.path.name + "-wal")
+    with Watch([(wal, IN_MODIFY)]) as changes:
+        while True:
+            found = core.events.since(last, since_time=since or 0.0, until_time=until)
+            for event in found:
+                last = event.seq
+                if matches(event, wanted):
+                    line = json.dumps(docker_event(event)) + "\n"
+                    await response.write(line.encode())
+            if until is not None and time.time() >= until:
+                break
+            wait = _LOOK_AGAIN
+            if until is not None:
+                wait = min(wait, max(0.0, until - time.time()))
+            await changes.changed(wait)
+            await asyncio.sleep(0)
+    await response.write_eof()
+    return response
