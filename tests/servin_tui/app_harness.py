@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from netconfig import BRIDGE, SUBNET
 from textual.pilot import Pilot
 
 from servin_core.config import Config
@@ -59,4 +60,6 @@ async def until(pilot: Pilot[None], condition: Callable[[], object], what: str) 
 
 
 def root_config(path: Path, **settings: Any) -> Config:
-    return Config(data_dir=path, run_dir=path / "run", **settings)
+    # The session's own default network (tests/netconfig.py), not servin0.
+    network = {"default_bridge": BRIDGE, "default_network_subnet": SUBNET}
+    return Config(data_dir=path, run_dir=path / "run", **{**network, **settings})
