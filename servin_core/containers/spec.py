@@ -135,7 +135,8 @@ def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
             options.insert(0, "rbind")
             source = mount.source
         elif mount.type == "tmpfs":
-            options += ["nosuid", "nodev"]
+            # docker's defaults, first: what the user gives (exec...) wins.
+            options = ["nosuid", "nodev", "noexec", *options]
             source = "tmpfs"
         else:
             continue

@@ -264,3 +264,26 @@ async def test_propagation_is_rprivate_unless_given(box: Core, tmp_path: Path) -
     assert options["/plain"] == ["rbind", "rprivate"]
     assert options["/slave"] == ["rbind", "rslave"]
     assert options["/vol"] == ["rbind", "rshared"]
+
+
+async def test_tmpfs_is_noexec_unless_exec_is_given(box: Core) -> None:
+    script = "cp /bin/busybox /t/true && /t/true"
+
+    _, refused, _ = await run(box, script, Mount(type="tmpfs", target="/t"))
+    _, allowed, _ = await run(
+        box, script, Mount(type="tmpfs", target="/t", options=("exec",))
+    )
+
+    assert (refused, allowed) == (126, 0)
+
+
+async def test_a_file_bind_replaces_a_generated_etc_file(
+    box: Core, tmp_path: Path
+) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("10.1.2.3 mine\n")
+    bind = Mount(type="bind", source=str(hosts), target="/etc/hosts", read_only=True)
+
+    _, status, text = await run(box, "cat /etc/hosts", bind)
+
+    assert (status, text) == (0, "10.1.2.3 mine\n")
