@@ -11,6 +11,7 @@ from typing import Any
 
 from servin_cri import (
     container_create,
+    container_log,
     container_ops,
     exec_sync,
     image_pull,
@@ -51,6 +52,7 @@ RUNTIME_ROUTES: dict[str, Handler] = {
     "ContainerStatus": container_ops.container_status,
     "ListContainers": container_ops.list_containers,
     "ExecSync": exec_sync.exec_sync,
+    "ReopenContainerLog": container_log.reopen_container_log,
 }
 
 IMAGE_ROUTES: dict[str, Handler] = {

@@ -248,3 +248,25 @@ async def test_a_pod_without_metadata_is_an_invalid_argument(cri: Cri) -> None:
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "metadata.name" in (caught.value.details() or "")
+
+
+async def test_reopen_log_after_kubelet_rotates_it(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    script = "while true; do echo tick; sleep 0.1; done"
+    container = await start_container(cri, pod, config, image, "t", "sh", "-c", script)
+    log = tmp_path / "pod-logs/web/t/0.log"
+    await eventually(lambda: _has(log, "tick"), "the first ticks")
+
+    log.rename(log.with_name("0.log.1"))
+    await cri.runtime.ReopenContainerLog(
+        pb.ReopenContainerLogRequest(container_id=container)
+    )
+    await eventually(lambda: _has(log, "tick"), "ticks in the new file")
+
+
+async def _has(path: Path, text: str) -> bool:
+    return path.exists() and text in path.read_text()
