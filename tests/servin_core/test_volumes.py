@@ -287,3 +287,24 @@ async def test_a_file_bind_replaces_a_generated_etc_file(
     _, status, text = await run(box, "cat /etc/hosts", bind)
 
     assert (status, text) == (0, "10.1.2.3 mine\n")
+
+
+async def test_a_failed_start_leaves_no_mount_and_keeps_the_volume(
+    box: Core,
+) -> None:
+    container = await lifecycle.create(
+        box,
+        ContainerConfig(
+            image=IMAGE,
+            cmd=["/no/such/program"],
+            mounts=[Mount(type="volume", source="kept", target="/data")],
+        ),
+    )
+
+    with pytest.raises(InvalidArgument):
+        await lifecycle.start(box, container.id)
+
+    assert mounts_of(container.id) == []
+    with open("/proc/mounts") as f:
+        assert [line for line in f if "/volumes/kept/" in line] == []
+    assert volume_rows(box) == ["kept"]

@@ -159,11 +159,14 @@ def test_rm_v_removes_anonymous_volumes_not_named_ones(cli: Cli, image: str) -> 
     assert volume_dirs(cli) == ["named"]
 
 
-def test_run_rm_removes_its_anonymous_volumes(cli: Cli, image: str) -> None:
-    result = cli.ok("run", "--rm", "-v", "/scratch", image, "touch", "/scratch/x")
+def test_run_rm_removes_its_anonymous_volumes_not_named_ones(
+    cli: Cli, image: str
+) -> None:
+    result = cli.ok("run", "--rm", "-v", "/scratch", "-v", "made:/made", image,
+                    "touch", "/scratch/x", "/made/y")  # fmt: skip
 
     assert result.code == 0
-    assert volume_names(cli) == [] and volume_dirs(cli) == []
+    assert volume_names(cli) == ["made"] and volume_dirs(cli) == ["made"]
 
 
 def test_prune_removes_anonymous_volumes_and_with_all_named_ones(
@@ -288,3 +291,17 @@ def test_volumes_from_an_unknown_container_is_refused(cli: Cli, image: str) -> N
     assert result.code == 125
     assert "container nobody" in result.stderr
     assert cli.ok("ps", "-a", "-q").lines == []
+
+
+def test_selinux_and_propagation_options_of_binds(
+    cli: Cli, image: str, tmp_path: Path
+) -> None:
+    cli.ok("create", "--name", "opts", "-v", f"{tmp_path}:/z:z",
+           "--mount", f"type=bind,src={tmp_path},dst=/slave,bind-propagation=rslave",
+           image, "true")  # fmt: skip
+    cli.ok("start", "opts")
+
+    assert cli.ok("wait", "opts").lines == ["0"]
+    (details,) = json.loads(cli.ok("inspect", "opts").stdout)
+    propagation = {m["Destination"]: m["Propagation"] for m in details["Mounts"]}
+    assert propagation == {"/z": "rprivate", "/slave": "rslave"}
