@@ -20,7 +20,13 @@ from servin_core.images.store import Image
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 
-__all__ = ["image_fs_info", "image_status", "list_images", "remove_image"]
+__all__ = [
+    "filesystem_usage",
+    "image_fs_info",
+    "image_status",
+    "list_images",
+    "remove_image",
+]
 
 
 def _message(node: Node, image: Image) -> pb.Image:
@@ -117,7 +123,7 @@ def _usage(root: Path) -> tuple[int, int]:
     return used, len(seen)
 
 
-def _filesystem(root: Path) -> pb.FilesystemUsage:
+def filesystem_usage(root: Path) -> pb.FilesystemUsage:
     used, inodes = _usage(root)
     return pb.FilesystemUsage(
         timestamp=time.time_ns(),
@@ -136,8 +142,8 @@ async def image_fs_info(
     containers = node.core.config.data_dir / "containers"
     containers.mkdir(parents=True, exist_ok=True, mode=0o700)
     image_fs, container_fs = await asyncio.gather(
-        asyncio.to_thread(_filesystem, images),
-        asyncio.to_thread(_filesystem, containers),
+        asyncio.to_thread(filesystem_usage, images),
+        asyncio.to_thread(filesystem_usage, containers),
     )
     return pb.ImageFsInfoResponse(
         image_filesystems=[image_fs], container_filesystems=[container_fs]

@@ -18,6 +18,7 @@ from servin_cri import (
     images,
     sandbox_ops,
     sandbox_run,
+    stats,
     status,
     streams,
 )
@@ -53,6 +54,10 @@ RUNTIME_ROUTES: dict[str, Handler] = {
     "ListContainers": container_ops.list_containers,
     "ExecSync": exec_sync.exec_sync,
     "ReopenContainerLog": container_log.reopen_container_log,
+    "ContainerStats": stats.container_stats,
+    "ListContainerStats": stats.list_container_stats,
+    "PodSandboxStats": stats.pod_sandbox_stats,
+    "ListPodSandboxStats": stats.list_pod_sandbox_stats,
 }
 
 IMAGE_ROUTES: dict[str, Handler] = {

@@ -270,3 +270,37 @@ async def test_reopen_log_after_kubelet_rotates_it(
 
 async def _has(path: Path, text: str) -> bool:
     return path.exists() and text in path.read_text()
+
+
+async def test_container_and_pod_stats(ready: tuple[Cri, str], tmp_path: Path) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container = await start_container(cri, pod, config, image, "s", "sleep", "3600")
+
+    first = await cri.runtime.ContainerStats(
+        pb.ContainerStatsRequest(container_id=container)
+    )
+    second = await cri.runtime.ContainerStats(
+        pb.ContainerStatsRequest(container_id=container)
+    )
+    assert first.stats.attributes.metadata.name == "s"
+    assert first.stats.cpu.usage_core_nano_seconds.value > 0
+    assert first.stats.memory.working_set_bytes.value > 0
+    assert not first.stats.cpu.HasField("usage_nano_cores")
+    assert second.stats.cpu.HasField("usage_nano_cores")
+    assert second.stats.writable_layer.fs_id.mountpoint.endswith("/upper")
+
+    listed = await cri.runtime.ListContainerStats(
+        pb.ListContainerStatsRequest(filter=pb.ContainerStatsFilter(pod_sandbox_id=pod))
+    )
+    assert [s.attributes.id for s in listed.stats] == [container]
+
+    answer = await cri.runtime.PodSandboxStats(
+        pb.PodSandboxStatsRequest(pod_sandbox_id=pod)
+    )
+    linux = answer.stats.linux
+    assert answer.stats.attributes.id == pod
+    assert linux.process.process_count.value == 1
+    assert [c.attributes.id for c in linux.containers] == [container]
+    assert linux.memory.working_set_bytes.value > 0
