@@ -35,6 +35,7 @@ from servin_core.images.reference import parse_reference
 
 if TYPE_CHECKING:
     from servin_core.core import Core
+    from servin_core.registry.auth import Credentials
 
 __all__ = ["check_login", "register"]
 
@@ -142,6 +143,19 @@ async def prune(request: web.Request) -> web.Response:
     )
 
 
+def _given(request: web.Request, reference: str) -> dict[str, Credentials]:
+    """The request's ``X-Registry-Auth`` by registry, if it has any."""
+    from servin_core.registry.auth import Credentials
+    from servin_core.registry.credentials import normalize_server
+
+    auth = params.registry_auth(request)
+    username, password = auth.get("username"), auth.get("password")
+    if not (isinstance(username, str) and username and isinstance(password, str)):
+        return {}
+    server = auth.get("serveraddress") or parse_reference(reference).domain
+    return {normalize_server(str(server)): Credentials(username, password)}
+
+
 @contextlib.contextmanager
 def _credentials(request: web.Request, reference: str) -> Iterator[None]:
     """The request's ``X-Registry-Auth`` for this operation, if it has any."""
@@ -240,8 +254,13 @@ async def create(request: web.Request) -> web.StreamResponse:
         before = None
 
     async def work(progress: Callable[[ProgressEvent], None]) -> list[dict[str, Any]]:
-        with _credentials(request, str(ref)):
-            image = await pull(core, str(ref), platform=platform, progress=progress)
+        image = await pull(
+            core,
+            str(ref),
+            platform=platform,
+            progress=progress,
+            credentials=_given(request, str(ref)),
+        )
         verdict = (
             "Image is up to date for"
             if before == image.id

@@ -1,0 +1,82 @@
+"""The docker SDK for Python against Servin's socket, as scripts use it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import docker
+import pytest
+from api_daemon import Daemon
+from docker.errors import ImageNotFound, NotFound
+from registry_fixtures import RegistryServer, unique_repo
+
+
+@pytest.fixture
+def client(daemon: Daemon) -> Iterator[docker.DockerClient]:
+    c = docker.DockerClient(base_url=f"unix://{daemon.socket}", timeout=120)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def test_containers_run_returns_the_output(
+    client: docker.DockerClient, busybox: str
+) -> None:
+    output = client.containers.run(busybox, ["echo", "from the sdk"], remove=True)
+
+    assert output == b"from the sdk\n"
+    assert client.containers.list(all=True) == []
+
+
+def test_run_detached_logs_exec_wait_remove(
+    client: docker.DockerClient, busybox: str
+) -> None:
+    container = client.containers.run(
+        busybox,
+        ["sh", "-c", "echo one; echo two >&2; sleep 300"],
+        detach=True,
+        name="sdk",
+    )
+    container.reload()
+
+    executed = container.exec_run(["sh", "-c", "echo inside; exit 2"])
+    both = container.exec_run(
+        ["sh", "-c", "echo o; echo e >&2"], stdout=True, stderr=True, demux=True
+    )
+    container.kill()
+    waited = container.wait()
+    logs = container.logs(stdout=True, stderr=False)
+    container.remove()
+
+    assert container.attrs["State"]["Status"] == "running"
+    assert executed.exit_code == 2
+    assert executed.output == b"inside\n"
+    assert both.output == (b"o\n", b"e\n")
+    assert waited["StatusCode"] == 137
+    assert logs == b"one\n"
+    with pytest.raises(NotFound):
+        client.containers.get("sdk")
+
+
+def test_image_not_found_then_pull_tag_and_remove(
+    client: docker.DockerClient,
+    daemon: Daemon,
+    busybox: str,
+    registry: RegistryServer,
+) -> None:
+    remote = f"{registry.host}/{unique_repo('sdk')}/busybox"
+    daemon.servin_ok("tag", busybox, f"{remote}:1")
+    daemon.servin_ok("push", f"{remote}:1")
+    daemon.servin_ok("rmi", f"{remote}:1")
+
+    with pytest.raises(ImageNotFound):
+        client.images.get(f"{remote}:1")
+    pulled = client.images.pull(remote, tag="1")
+    pulled.tag(remote, "copy")
+    tags = client.images.get(pulled.id).tags
+    client.images.remove(f"{remote}:copy")
+
+    assert f"{remote}:1" in tags and f"{remote}:copy" in tags
+    # The pulled image is the local busybox's own (same content, same ID).
+    assert sorted(client.images.get(pulled.id).tags) == sorted([busybox, f"{remote}:1"])
