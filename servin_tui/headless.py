@@ -1,7 +1,8 @@
 """``servin-tui --headless``: the core as a node daemon, serving the Engine API.
 
 It listens on ``servin.sock`` in the run directory (mode 0660, group
-``servin`` when that group exists) and, only when asked, on TCP. A TCP
+``servin`` when that group exists) and, only when asked, on TCP; the CRI
+(servin_cri) serves beside it on ``cri.sock``. A TCP
 address must be loopback unless TLS with client certificates is
 configured: the API gives root on the host to whoever reaches it.
 
@@ -34,10 +35,12 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from servin_core.core import Core
+    from servin_cri.server import CriServer
 
 __all__ = ["Options", "check_tcp", "is_headless", "main", "parse_options", "serve"]
 
 SOCKET_NAME = "servin.sock"
+CRI_SOCKET_NAME = "cri.sock"
 SOCKET_MODE = 0o660
 SOCKET_GROUP = "servin"
 _SHUTDOWN_TIMEOUT = 2.0
@@ -204,13 +207,26 @@ async def serve(core: Core, options: Options, stop: asyncio.Event) -> None:
             await tcp.start()
             sites.append(tcp)
             log.api.info("serving the Engine API on %s:%d", host, port)
+        cri = await _start_cri(core)
         _ready(path)
-        await stop.wait()
+        try:
+            await stop.wait()
+        finally:
+            await cri.stop()
     finally:
         log.api.info("stopping; containers keep running")
         await runner.cleanup()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+async def _start_cri(core: Core) -> CriServer:
+    """The CRI beside the Engine API, on ``cri.sock`` in the run directory."""
+    from servin_cri.server import CriServer
+
+    cri = CriServer(core, core.config.run_dir / CRI_SOCKET_NAME)
+    await cri.start()
+    return cri
 
 
 def _ready(path: Path) -> None:

@@ -171,3 +171,18 @@ def test_what_the_cli_does_the_api_sees_and_back(daemon: Daemon, busybox: str) -
     assert made_by_cli.strip() and made_by_api.strip()
     assert sorted(names_via_api) == ["from-api", "from-cli"]
     assert sorted(names_via_cli) == ["from-api", "from-cli"]
+
+
+async def test_the_cri_answers_beside_the_engine_api(daemon: Daemon) -> None:
+    import grpc
+
+    from servin_cri.pb import api_pb2, api_pb2_grpc
+
+    path = daemon.root / "run" / "cri.sock"
+    async with grpc.aio.insecure_channel(f"unix:{path}") as channel:
+        runtime = api_pb2_grpc.RuntimeServiceStub(channel)
+        answer = await runtime.Version(api_pb2.VersionRequest(version="v1"))
+
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+    assert answer.runtime_name
+    assert daemon.request("GET", "/_ping").status == 200
