@@ -131,6 +131,17 @@ async def test_static_ip_and_aliases_on_a_user_network(box: Core) -> None:
     assert box.networks.endpoints_of(ident)[0].aliases == ("db",)
 
 
+async def test_an_internal_network_has_no_way_out(box: Core) -> None:
+    network = create_network(box, "closed", internal=True)
+
+    _, status, text = await run(box, "ip", "route", network="closed")
+
+    assert status == 0
+    assert text.splitlines() == [
+        f"{network.subnet} dev eth0 scope link  src {network.subnet[:-4]}2 "
+    ]
+
+
 async def test_outbound_traffic_is_masqueraded(box: Core, tmp_path: Path) -> None:
     with outside_host(tmp_path, "a") as (netns, far_ip):
         listener = listener_in(netns, far_ip)
