@@ -16,7 +16,6 @@ terminal) and resumes below ``_LOW``.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import errno
 import fcntl
@@ -24,7 +23,7 @@ import os
 import struct
 import termios
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -50,10 +49,11 @@ class LocalExecSession:
         # The caller's side.
         self._output: asyncio.Queue[bytes] = asyncio.Queue()
         self._started: asyncio.Future[None] = self._caller.create_future()
-        self._done: asyncio.Future[int] | None = None
-        self._task: concurrent.futures.Future[int] | None = None
+        self._done: asyncio.Future[int] = self._caller.create_future()
+        """Settled once the exec really finished (its clean-up done)."""
 
-        # The core loop's side: the master while the console runs.
+        # The core loop's side: the exec's task, the master while it runs.
+        self._task: asyncio.Task[int] | None = None
         self._master: int | None = None
         self._unsent = bytearray()
         self._paused = False
@@ -80,8 +80,7 @@ class LocalExecSession:
         running = exec_(
             core, container_id, list(cmd), tty=True, console=session._console
         )
-        session._task = asyncio.run_coroutine_threadsafe(running, core_loop)
-        session._done = asyncio.wrap_future(session._task)
+        core_loop.call_soon_threadsafe(session._run, running)
         either: list[asyncio.Future[Any]] = [session._started, session._done]
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
         if session._done.done() and not session._started.done():
@@ -107,15 +106,11 @@ class LocalExecSession:
         self._core_loop.call_soon_threadsafe(self._set_size, columns, rows)
 
     async def wait(self) -> int:
-        assert self._done is not None
         return await asyncio.shield(self._done)
 
     async def close(self) -> None:
-        assert self._task is not None and self._done is not None
-        if not self._task.done():
-            # The core sends SIGTERM and closes the master: the pty hangs
-            # up, which ends a shell that ignores SIGTERM too.
-            self._task.cancel()
+        if not self._done.done():
+            self._core_loop.call_soon_threadsafe(self._cancel)
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.shield(self._done)
 
@@ -128,6 +123,27 @@ class LocalExecSession:
 
     # The core loop's side
 
+    def _run(self, running: Coroutine[Any, Any, int]) -> None:
+        """Run the exec as a task of the core's loop, telling the caller
+        when it is over: a cancelled future from another thread would say
+        so at once, before the clean-up (the pty closed, the files gone)."""
+
+        def over(task: asyncio.Task[int]) -> None:
+            self._to_caller(_copy_outcome, task, self._done)
+
+        self._task = self._core_loop.create_task(running)
+        self._task.add_done_callback(over)
+
+    def _to_caller(self, fn: Callable[..., None], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the caller's loop closed
+            self._caller.call_soon_threadsafe(fn, *args)
+
+    def _cancel(self) -> None:
+        # The core sends SIGTERM and closes the master: the pty hangs up,
+        # which ends a shell that ignores SIGTERM too.
+        if self._task is not None:
+            self._task.cancel()
+
     async def _console(self, master: int) -> None:
         """The core's console: copy the master's output until it closes."""
         loop = asyncio.get_running_loop()
@@ -135,7 +151,7 @@ class LocalExecSession:
         os.set_blocking(master, False)
         self._master = master
         self._set_size(*self._size)
-        self._caller.call_soon_threadsafe(_settle, self._started)
+        self._to_caller(_settle, self._started)
 
         def readable() -> None:
             try:
@@ -156,7 +172,7 @@ class LocalExecSession:
                 if self._pending > _HIGH:
                     self._paused = True
                     loop.remove_reader(master)
-            self._caller.call_soon_threadsafe(self._output.put_nowait, data)
+            self._to_caller(self._output.put_nowait, data)
 
         self._readable = readable
         loop.add_reader(master, readable)
@@ -166,7 +182,7 @@ class LocalExecSession:
             loop.remove_reader(master)
             loop.remove_writer(master)
             self._master = None
-            self._caller.call_soon_threadsafe(self._output.put_nowait, b"")
+            self._to_caller(self._output.put_nowait, b"")
 
     def _resume(self) -> None:
         with self._lock:
@@ -205,6 +221,17 @@ class LocalExecSession:
         size = struct.pack("HHHH", rows, columns, 0, 0)
         with contextlib.suppress(OSError):
             fcntl.ioctl(self._master, termios.TIOCSWINSZ, size)
+
+
+def _copy_outcome(task: asyncio.Task[int], done: asyncio.Future[int]) -> None:
+    if done.done():
+        return
+    if task.cancelled():
+        done.cancel()
+    elif (error := task.exception()) is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(task.result())
 
 
 def _settle(future: asyncio.Future[None]) -> None:
