@@ -123,6 +123,10 @@ class Mount:
     create_source: bool = False
     """Make a missing bind source directory at start (docker's ``-v``;
     ``--mount`` refuses a missing one)."""
+    volume_options: tuple[str, ...] = ()
+    """``KEY=VALUE`` driver options for a volume this mount makes."""
+    volume_labels: tuple[str, ...] = ()
+    """``KEY[=VALUE]`` labels for a volume this mount makes."""
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
 from servin_core.state.locks import object_lock
 from servin_core.volumes.copyup import copy_up, is_empty
+from servin_core.volumes.local import LocalDriver
 from servin_core.volumes.model import (
     ANONYMOUS_LABEL,
     Volume,
@@ -60,6 +61,9 @@ class VolumeRequest:
     target: str
     anonymous: bool
     copy_up: bool
+    labels: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    """Driver options, for a volume the create makes."""
 
 
 def requests_of(config: ContainerConfig, image: dict[str, Any]) -> list[VolumeRequest]:
@@ -71,8 +75,17 @@ def requests_of(config: ContainerConfig, image: dict[str, Any]) -> list[VolumeRe
             continue
         anonymous = not mount.source
         name = new_anonymous_name() if anonymous else check_volume_name(mount.source)
+        options = _pairs(mount.volume_options)
+        LocalDriver.check_options(mount.source or mount.target, options)
         requests.append(
-            VolumeRequest(name, mount.target, anonymous, "nocopy" not in mount.options)
+            VolumeRequest(
+                name,
+                mount.target,
+                anonymous,
+                "nocopy" not in mount.options,
+                _pairs(mount.volume_labels),
+                options,
+            )
         )
 
     taken = {mount.target for mount in config.mounts}
@@ -99,7 +112,11 @@ def record(
         if not store.exists(conn, request.name):
             labels = {ANONYMOUS_LABEL: ""} if request.anonymous else {}
             volume = Volume(
-                request.name, now, labels=labels, anonymous=request.anonymous
+                request.name,
+                now,
+                labels=labels | request.labels,
+                options=request.options,
+                anonymous=request.anonymous,
             )
             store.add(conn, volume)
             made.append(request.name)
@@ -172,6 +189,10 @@ def prepare(core: Core, container: Container, rootfs: Path) -> list[dict[str, An
             options.append("ro")
         mounts.append(driver.oci_mount(volume, binding.target, options))
     return mounts
+
+
+def _pairs(texts: tuple[str, ...]) -> dict[str, str]:
+    return {key: value for key, _, value in (t.partition("=") for t in texts)}
 
 
 def _propagation(options: tuple[str, ...] | list[str]) -> str:

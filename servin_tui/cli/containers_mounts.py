@@ -106,11 +106,15 @@ def parse_mount(text: str) -> Mount:
     from servin_core.containers.model import Mount
 
     fields: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {"volume-opt": [], "volume-label": []}
     for item in text.split(","):
         key, sep, value = item.partition("=")
         key = key.strip().lower()
         if not key:
             raise InvalidArgument("mount", text, "empty field")
+        if key in repeated:
+            repeated[key].append(value)
+            continue
         if key in fields:
             raise InvalidArgument("mount", text, f"field {key!r} is given twice")
         fields[key] = value if sep else ""
@@ -152,6 +156,11 @@ def parse_mount(text: str) -> Mount:
             raise InvalidArgument("mount", text, f"invalid volume name {source!r}")
         if _flag(text, fields.pop("volume-nocopy", None)):
             options.append("nocopy")
+        if fields.pop("volume-driver", "local") not in ("", "local"):
+            raise InvalidArgument("mount", text, "only the local volume driver exists")
+        for option in repeated["volume-opt"]:
+            if "=" not in option:
+                raise InvalidArgument("mount", text, f"volume-opt {option!r}: no =")
     else:
         if source:
             raise InvalidArgument("mount", text, "a tmpfs mount takes no source")
@@ -160,6 +169,8 @@ def parse_mount(text: str) -> Mount:
                 options.append(f"{option}={fields.pop(key)}")
 
     fields.pop("consistency", None)  # macOS only: ignored, as on Linux docker
+    if kind != "volume":
+        fields |= {key: "" for key, values in repeated.items() if values}
     if fields:
         raise InvalidArgument(
             "mount", text, f"unknown field {sorted(fields)[0]!r} for type {kind}"
@@ -170,6 +181,8 @@ def parse_mount(text: str) -> Mount:
         target=_target("mount", text, target),
         read_only=read_only,
         options=tuple(options),
+        volume_options=tuple(repeated["volume-opt"]),
+        volume_labels=tuple(repeated["volume-label"]),
     )
 
 

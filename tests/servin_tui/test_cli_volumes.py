@@ -58,7 +58,7 @@ def test_create_list_inspect_and_remove(cli: Cli) -> None:
 
     assert sorted(volume_names(cli)) == sorted(["db", generated])
     assert cli.ok("volume", "ls", "-q", "--filter", "label=tier=db").lines == ["db"]
-    assert cli.ok("volume", "ls", "-q", "--filter", "name=^d").lines == ["db"]
+    assert cli.ok("volume", "ls", "-q", "--filter", "name=^db$").lines == ["db"]
     table = cli.ok("volume", "ls", "--filter", "label=tier").lines
     assert table[0].split() == ["DRIVER", "VOLUME", "NAME"]
     assert table[1:] == ["local     db"]
@@ -244,6 +244,14 @@ def test_tmpfs_mounts_have_the_size_given(cli: Cli, image: str) -> None:
         (["run", "--mount", "type=volume,dst=/x,colour=red"], "unknown field 'colour'"),
         (["run", "-v", "a/b:/x"], "'a/b' is a relative host path"),
         (["volume", "create", "-o", "size=1m", "v1"], "invalid option 'size'"),
+        (
+            ["run", "--mount", "type=volume,src=v2,dst=/x,volume-opt=size=1m"],
+            "volume v2: invalid option 'size'",
+        ),
+        (
+            ["run", "--mount", "type=bind,src=/tmp,dst=/x,volume-opt=type=tmpfs"],
+            "unknown field 'volume-opt' for type bind",
+        ),
     ],
 )
 def test_bad_input_is_refused_leaving_nothing(
@@ -305,3 +313,20 @@ def test_selinux_and_propagation_options_of_binds(
     (details,) = json.loads(cli.ok("inspect", "opts").stdout)
     propagation = {m["Destination"]: m["Propagation"] for m in details["Mounts"]}
     assert propagation == {"/z": "rprivate", "/slave": "rslave"}
+
+
+def test_a_mount_makes_its_volume_with_the_options_and_labels_given(
+    cli: Cli, image: str
+) -> None:
+    mount = ("type=volume,src=mem,dst=/m,volume-opt=type=tmpfs,volume-opt=device=tmpfs,"
+             "volume-opt=o=size=2m,volume-label=tier=cache")  # fmt: skip
+
+    result = cli.ok(
+        "run", "--rm", "--mount", mount, image, "grep", " /m ", "/proc/mounts"
+    )
+
+    assert result.stdout.split()[2] == "tmpfs"
+    assert "size=2048k" in result.stdout.split()[3].split(",")
+    (details,) = json.loads(cli.ok("volume", "inspect", "mem").stdout)
+    assert details["Options"] == {"type": "tmpfs", "device": "tmpfs", "o": "size=2m"}
+    assert details["Labels"] == {"tier": "cache"}
