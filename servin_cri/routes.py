@@ -11,6 +11,7 @@ from typing import Any
 
 from servin_cri import (
     container_create,
+    container_events,
     container_log,
     container_ops,
     exec_sync,
@@ -71,6 +72,7 @@ IMAGE_ROUTES: dict[str, Handler] = {
 RUNTIME_STREAMS: dict[str, StreamHandler] = {
     "StreamPodSandboxes": streams.stream_pod_sandboxes,
     "StreamContainers": streams.stream_containers,
+    "GetContainerEvents": container_events.get_container_events,
 }
 
 IMAGE_STREAMS: dict[str, StreamHandler] = {

@@ -81,7 +81,11 @@ class _Servicer:
         if stream is not None:
 
             async def send(request: Any, context: Any) -> AsyncIterator[Any]:
-                async for response in stream(node, request):
+                responses = stream(node, request)
+                # Headers go out before the first message, so a client knows
+                # that a stream of events is listening.
+                await context.send_initial_metadata(())
+                async for response in responses:
                     yield response
 
             return send

@@ -3,6 +3,8 @@ them: real namespaces, real containers, logs in the CRI format."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -304,3 +306,53 @@ async def test_container_and_pod_stats(ready: tuple[Cri, str], tmp_path: Path) -
     assert linux.process.process_count.value == 1
     assert [c.attributes.id for c in linux.containers] == [container]
     assert linux.memory.working_set_bytes.value > 0
+
+
+async def test_container_events_follow_the_lifecycle(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    events = cri.runtime.GetContainerEvents(pb.GetEventsRequest())
+    received: list[pb.ContainerEventResponse] = []
+
+    async def collect() -> None:
+        async for event in events:
+            received.append(event)
+
+    await events.initial_metadata()  # the server listens from here
+    collector = asyncio.create_task(collect())
+    try:
+        container = await start_container(cri, pod, config, image, "e", "true")
+
+        async def kinds() -> list[int] | None:
+            seen = [e.container_event_type for e in received]
+            return seen if pb.CONTAINER_STOPPED_EVENT in seen else None
+
+        await eventually(kinds, "the container's exit event")
+        await cri.runtime.RemoveContainer(
+            pb.RemoveContainerRequest(container_id=container)
+        )
+        seen = await eventually(
+            lambda: _deleted(received), "the container's deletion event"
+        )
+    finally:
+        events.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await collector
+
+    assert seen == [
+        pb.CONTAINER_CREATED_EVENT,
+        pb.CONTAINER_STARTED_EVENT,
+        pb.CONTAINER_STOPPED_EVENT,
+        pb.CONTAINER_DELETED_EVENT,
+    ]
+    assert {e.container_id for e in received} == {container}
+    assert received[0].pod_sandbox_status.id == pod
+    assert [s.id for s in received[1].containers_statuses] == [container]
+
+
+async def _deleted(received: list[pb.ContainerEventResponse]) -> list[int] | None:
+    seen = [e.container_event_type for e in received]
+    return seen if pb.CONTAINER_DELETED_EVENT in seen else None

@@ -37,7 +37,9 @@ async def test_stop_removes_the_socket_and_a_restart_takes_it_again(
 
 async def test_a_streaming_rpc_not_implemented_says_which(cri: Cri) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in cri.runtime.GetContainerEvents(pb.GetEventsRequest()):
+        async for _ in cri.runtime.StreamPodSandboxMetrics(
+            pb.StreamPodSandboxMetricsRequest()
+        ):
             pass
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "GetContainerEvents" in (caught.value.details() or "")
+    assert "StreamPodSandboxMetrics" in (caught.value.details() or "")
