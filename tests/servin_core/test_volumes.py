@@ -308,3 +308,55 @@ async def test_a_failed_start_leaves_no_mount_and_keeps_the_volume(
     with open("/proc/mounts") as f:
         assert [line for line in f if "/volumes/kept/" in line] == []
     assert volume_rows(box) == ["kept"]
+
+
+async def test_copy_up_keeps_owners_modes_links_and_capabilities(
+    core: Core, busybox_rootfs_tar: Path, tmp_path: Path
+) -> None:
+    import io
+    import tarfile
+
+    layer = tmp_path / "owned.tar"
+    with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as tar:
+        entries = [
+            ("srv", tarfile.DIRTYPE, 0o755, 0, 0, ""),
+            ("srv/data", tarfile.DIRTYPE, 0o750, 1000, 1000, ""),
+            ("srv/data/file", tarfile.REGTYPE, 0o604, 1001, 1002, ""),
+            ("srv/data/link", tarfile.SYMTYPE, 0o777, 1003, 1003, "file"),
+            ("srv/data/hard", tarfile.LNKTYPE, 0o604, 1001, 1002, "srv/data/file"),
+            ("srv/data/ping", tarfile.REGTYPE, 0o755, 0, 0, ""),
+        ]
+        for name, kind, mode, uid, gid, link in entries:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.uid, info.gid = kind, mode, uid, gid
+            info.linkname = link
+            data = b"content\n" if kind == tarfile.REGTYPE else b""
+            info.size = len(data)
+            if name.endswith("ping"):
+                # A file capability (cap_net_raw+ep), as ping carries.
+                info.pax_headers = {
+                    "SCHILY.xattr.security.capability": (
+                        "\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00"
+                        "\x00\x00\x00\x00\x00\x00\x00\x00"
+                    )
+                }
+            tar.addfile(info, io.BytesIO(data))
+    await import_busybox(core, busybox_rootfs_tar, layer)
+    try:
+        _, status, _ = await run(
+            core, "true", Mount(type="volume", source="owned", target="/srv/data")
+        )
+        assert status == 0
+
+        data = volumes.driver_of(core).data("owned")
+        top, file, link = data.stat(), (data / "file").stat(), (data / "link").lstat()
+        assert (top.st_uid, top.st_gid, top.st_mode & 0o7777) == (1000, 1000, 0o750)
+        assert (file.st_uid, file.st_gid, file.st_mode & 0o7777) == (1001, 1002, 0o604)
+        assert os.readlink(data / "link") == "file"
+        assert (link.st_uid, link.st_gid) == (1003, 1003)
+        assert (data / "hard").stat().st_ino == file.st_ino
+        assert (
+            os.getxattr(data / "ping", "security.capability")[:4] == b"\x01\x00\x00\x02"
+        )
+    finally:
+        await remove_all(core)
