@@ -330,8 +330,8 @@ async def test_copy_up_keeps_owners_modes_links_and_capabilities(
             info = tarfile.TarInfo(name)
             info.type, info.mode, info.uid, info.gid = kind, mode, uid, gid
             info.linkname = link
-            data = b"content\n" if kind == tarfile.REGTYPE else b""
-            info.size = len(data)
+            content = b"content\n" if kind == tarfile.REGTYPE else b""
+            info.size = len(content)
             if name.endswith("ping"):
                 # A file capability (cap_net_raw+ep), as ping carries.
                 info.pax_headers = {
@@ -340,7 +340,7 @@ async def test_copy_up_keeps_owners_modes_links_and_capabilities(
                         "\x00\x00\x00\x00\x00\x00\x00\x00"
                     )
                 }
-            tar.addfile(info, io.BytesIO(data))
+            tar.addfile(info, io.BytesIO(content))
     await import_busybox(core, busybox_rootfs_tar, layer)
     try:
         _, status, _ = await run(
