@@ -326,10 +326,10 @@ async def test_copy_up_keeps_owners_modes_links_and_capabilities(
             ("srv/data/hard", tarfile.LNKTYPE, 0o604, 1001, 1002, "srv/data/file"),
             ("srv/data/ping", tarfile.REGTYPE, 0o755, 0, 0, ""),
         ]
-        for name, kind, mode, uid, gid, link in entries:
+        for name, kind, mode, uid, gid, linked in entries:
             info = tarfile.TarInfo(name)
             info.type, info.mode, info.uid, info.gid = kind, mode, uid, gid
-            info.linkname = link
+            info.linkname = linked
             content = b"content\n" if kind == tarfile.REGTYPE else b""
             info.size = len(content)
             if name.endswith("ping"):
