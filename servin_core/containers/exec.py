@@ -76,13 +76,15 @@ async def exec_(
     stdout: int | None = None,
     stderr: int | None = None,
     console: Console | None = None,
+    size: tuple[int, int] | None = None,
 ) -> int:
     """Run ``cmd`` in the running container ``text``; the command's exit
     status (0 once started with ``detach``).
 
     ``stdin``, ``stdout`` and ``stderr`` are file descriptors: stdin None
     means none (/dev/null), stdout and stderr None mean this process's own.
-    With ``tty`` (and not ``detach``) ``console`` is required. Conflict if
+    With ``tty`` (and not ``detach``) ``console`` is required, and ``size``
+    (rows, columns) is the terminal's size from the start. Conflict if
     the container is not running, ExecFailed if the runtime cannot start
     the command."""
     container = await asyncio.to_thread(refresh, core, core.containers.resolve(text))
@@ -97,6 +99,9 @@ async def exec_(
     # A detached command has nobody to show a terminal to.
     request = ExecRequest(list(cmd), tuple(env), user, workdir, tty and not detach)
     process = exec_process(paths, container.name, request)
+    if request.tty and size is not None:
+        # The terminal's size from the start: the command may read it at once.
+        process["consoleSize"] = {"height": size[0], "width": size[1]}
     logger = log.for_object(log.containers, "container", container.id)
     logger.info("exec %s", cmd)
 
