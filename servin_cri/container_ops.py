@@ -105,6 +105,7 @@ def _status(container: Container, member: PodContainer) -> pb.ContainerStatus:
         annotations=dict(config.annotations),
         mounts=list(config.mounts),
         log_path=container.config.log_path or "",
+        resources=pb.ContainerResources(linux=config.linux.resources),
     )
 
 

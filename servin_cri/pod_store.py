@@ -169,6 +169,13 @@ class PodStore:
                 f"attempt {meta.attempt} exists in pod sandbox {pod_id[:12]}",
             ) from e
 
+    def set_member_config(self, container_id: str, config: pb.ContainerConfig) -> None:
+        with self._db.write() as conn:
+            conn.execute(
+                "UPDATE pod_containers SET config = ? WHERE container_id = ?",
+                (_dump(config), container_id),
+            )
+
     def member(self, container_id: str) -> PodContainer:
         row = self._db.query_one(
             "SELECT * FROM pod_containers WHERE container_id = ?", (container_id,)

@@ -13,6 +13,7 @@ import grpc
 import pytest
 from cri_kit import Cri, eventually
 
+from servin_core.containers.cgroups import cgroup_dirs
 from servin_cri.pb import api_pb2 as pb
 
 # A CRI log line: RFC 3339 time with nanoseconds, stream, P(artial) or
@@ -356,3 +357,35 @@ async def test_container_events_follow_the_lifecycle(
 async def _deleted(received: list[pb.ContainerEventResponse]) -> list[int] | None:
     seen = [e.container_event_type for e in received]
     return seen if pb.CONTAINER_DELETED_EVENT in seen else None
+
+
+async def test_update_container_resources_changes_the_running_cgroup(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container = await start_container(cri, pod, config, image, "u", "sleep", "3600")
+    limit = 96 * 1024 * 1024
+
+    await cri.runtime.UpdateContainerResources(
+        pb.UpdateContainerResourcesRequest(
+            container_id=container,
+            linux=pb.LinuxContainerResources(memory_limit_in_bytes=limit),
+        )
+    )
+
+    assert memory_limit(container) == limit
+    status = await cri.runtime.ContainerStatus(
+        pb.ContainerStatusRequest(container_id=container)
+    )
+    assert status.status.resources.linux.memory_limit_in_bytes == limit
+
+
+def memory_limit(container_id: str) -> int:
+    """The container's memory limit as its cgroup holds it (v2 or v1)."""
+    for directory in cgroup_dirs(container_id):
+        for name in ("memory.max", "memory.limit_in_bytes"):
+            if (directory / name).exists():
+                return int((directory / name).read_text())
+    raise AssertionError(f"no memory cgroup for {container_id}")
