@@ -175,11 +175,15 @@ def test_prune_removes_anonymous_volumes_and_with_all_named_ones(
     cli.ok("run", "--name", "one", "-v", "/anon", "-v", "kept:/kept", image, "true")
     cli.ok("volume", "create", "unused")
     cli.ok("rm", "one")
+    declined = cli("volume", "prune", stdin=b"n\n")
+    assert declined.code == 1 and "not confirmed" in declined.stderr
+    assert len(volume_names(cli)) == 3
 
-    pruned = cli.ok("volume", "prune", "-f")
+    pruned = cli.ok("volume", "prune", stdin=b"y\n")
 
-    assert pruned.lines[0] == "Deleted Volumes:"
-    assert len(pruned.lines[1]) == 64
+    assert pruned.lines[0].startswith("This removes anonymous volumes")
+    assert pruned.lines[1] == "Continue? [y/N] Deleted Volumes:"
+    assert len(pruned.lines[2]) == 64
     assert pruned.lines[-1].startswith("Total reclaimed space:")
     assert sorted(volume_names(cli)) == ["kept", "unused"]
     cli.ok("create", "--name", "user", "-v", "kept:/kept", image, "true")
