@@ -340,7 +340,7 @@ class ContainersPanel(Panel):
             found.first().show(usage)
         elif usage is not None:
             view = StatsView()
-            self.query_one(".detail").mount(view)
+            self.query_one(".detail").mount(view, before=0)
             self.call_after_refresh(view.show, usage)
 
     def action_run(self) -> None:

@@ -23,6 +23,7 @@ HISTORY = 60
 
 _BLOCKS = "▁▂▃▄▅▆▇█"
 _ROW_SPARKLINE = 8
+_CPU_FLOOR = 1.0
 """Seconds a row's sparkline shows (the detail pane shows the minute)."""
 
 
@@ -90,10 +91,13 @@ def text_sparkline(
 def usage_cells(usage: Usage) -> tuple[tuple[str, str], tuple[float, int]]:
     """A row's CPU % and MEM cells (a short sparkline after the CPU), and
     what sorting compares for them."""
-    from servin_tui.cli.humanize import human_size
+    from servin_tui.cli.containers_stats import binary_size
 
     cpu = usage.cpu[-1] if usage.cpu else 0.0
     memory = usage.memory[-1] if usage.memory else 0
-    spark = text_sparkline(usage.cpu, _ROW_SPARKLINE)
+    # Full height is at least 1% of a CPU: an idle container's noise
+    # (0.01% then 0.02%) stays flat instead of looking like a load.
+    top = max([_CPU_FLOOR, *usage.cpu])
+    spark = text_sparkline(usage.cpu, _ROW_SPARKLINE, top)
     cpu_text = f"{cpu:.1f}% {spark}" if usage.cpu else ""
-    return (cpu_text, human_size(memory) if usage.memory else ""), (cpu, memory)
+    return (cpu_text, binary_size(memory) if usage.memory else ""), (cpu, memory)

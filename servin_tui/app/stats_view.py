@@ -1,10 +1,11 @@
-"""The selected container's last minute of CPU and memory, in the detail
-pane: a line of figures and a sparkline for each."""
+"""The selected container's last minute of CPU and memory, at the top of
+the detail pane: one line each, the figure and its sparkline, so that the
+pair fits above the inspect data even at 80x24."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Sparkline
 
 from servin_tui.app.stats import HISTORY, Usage
@@ -19,25 +20,31 @@ class StatsView(Vertical):
     DEFAULT_CSS = """
     StatsView {
         height: auto;
-        margin-top: 1;
+        margin-bottom: 1;
     }
     StatsView.-none {
         display: none;
     }
-    StatsView > Label {
+    StatsView > Horizontal {
+        height: 1;
+    }
+    StatsView Label {
+        width: 30;
         text-style: bold;
     }
-    StatsView > Sparkline {
-        height: 2;
-        max-width: 62;
+    StatsView Sparkline {
+        width: 1fr;
+        max-width: 60;
     }
     """
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="cpu-figure", markup=False)
-        yield Sparkline([], id="cpu-sparkline")
-        yield Label("", id="memory-figure", markup=False)
-        yield Sparkline([], id="memory-sparkline")
+        with Horizontal():
+            yield Label("", id="cpu-figure", markup=False)
+            yield Sparkline([], id="cpu-sparkline")
+        with Horizontal():
+            yield Label("", id="memory-figure", markup=False)
+            yield Sparkline([], id="memory-sparkline")
 
     def on_mount(self) -> None:
         self.add_class("-none")
@@ -50,8 +57,8 @@ class StatsView(Vertical):
         cpu = f"{usage.cpu[-1]:.2f}%" if usage.cpu else "…"
         memory = binary_size(usage.memory[-1])
         limit = binary_size(usage.memory_limit)
-        minutes = f"last {min(len(usage.memory), HISTORY)} s"
-        self.query_one("#cpu-figure", Label).update(f"CPU {cpu}  ({minutes})")
+        seconds = min(len(usage.memory), HISTORY)
+        self.query_one("#cpu-figure", Label).update(f"CPU {cpu} ({seconds} s)")
         self.query_one("#memory-figure", Label).update(f"Memory {memory} / {limit}")
         self.query_one("#cpu-sparkline", Sparkline).data = list(usage.cpu)
         memory_values = [float(v) for v in usage.memory]

@@ -95,7 +95,7 @@ async def test_a_running_container_shows_cpu_memory_and_sparklines(
         figure, spark = cpu.split(" ")
         assert figure.endswith("%") and float(figure[:-1]) >= 0
         assert len(spark) >= 3 and set(spark) <= set("▁▂▃▄▅▆▇█")
-        assert memory[0].isdigit() and float(memory.rstrip("kMGB")) > 0
+        assert memory[0].isdigit() and float(memory.rstrip("KMGiB")) > 0
 
         view = app.query_one(StatsView)
         memory_line = view.query_one("#memory-sparkline", Sparkline)
