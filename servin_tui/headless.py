@@ -196,11 +196,13 @@ async def serve(core: Core, options: Options, stop: asyncio.Event) -> None:
     )
     await runner.setup()
     sites: list[web.BaseSite] = []
+    ours = -1
     try:
         unix = web.UnixSite(runner, str(path))
         await unix.start()
         sites.append(unix)
         _secure_socket(path)
+        ours = path.stat().st_ino
         log.api.info("serving the Engine API on %s", path)
         for host, port in addresses:
             tcp = web.TCPSite(runner, host, port, ssl_context=tls)
@@ -216,7 +218,14 @@ async def serve(core: Core, options: Options, stop: asyncio.Event) -> None:
     finally:
         log.api.info("stopping; containers keep running")
         await runner.cleanup()
-        with contextlib.suppress(FileNotFoundError):
+        _remove_socket(path, ours)
+
+
+def _remove_socket(path: Path, inode: int) -> None:
+    """Remove our socket, unless a daemon started while we stopped has
+    already put its own at the path."""
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_ino == inode:
             path.unlink()
 
 

@@ -36,7 +36,7 @@ from servin_core.errors import Conflict, InvalidArgument, NotFound
 if TYPE_CHECKING:
     from servin_core.core import Core
 
-__all__ = ["EXECS", "ExecInstance", "register"]
+__all__ = ["EXECS", "ExecInstance", "console_size", "register"]
 
 _KEEP_FINISHED = 300.0
 """Seconds a finished instance stays inspectable."""
@@ -142,12 +142,27 @@ async def create(request: web.Request) -> web.Response:
         stderr=bool(body.get("AttachStderr")),
         detach_keys=str(body.get("DetachKeys") or ""),
     )
+    instance.size = console_size(body.get("ConsoleSize"))
     table[instance.id] = instance
     return web.json_response({"Id": instance.id}, status=201)
 
 
 async def inspect(request: web.Request) -> web.Response:
     return web.json_response(_instance(request).shape())
+
+
+def console_size(value: object) -> tuple[int, int] | None:
+    """docker's ``ConsoleSize`` ([height, width]), sent at create so that
+    the first thing the process reads is the right size; None if unset."""
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+        and value[0] > 0
+        and value[1] > 0
+    ):
+        return value[0], value[1]
+    return None
 
 
 def _set_size(fd: int, height: int, width: int) -> None:
@@ -174,6 +189,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     if instance.started:
         raise Conflict("exec instance", instance.id, "already started")
     instance.started = True
+    instance.size = console_size(body.get("ConsoleSize")) or instance.size
     detach = bool(body.get("Detach"))
     tty = instance.tty or bool(body.get("Tty"))
     logger = log.for_object(log.api, "container", instance.container_id)
@@ -286,6 +302,7 @@ async def _run_tty(core: Core, instance: ExecInstance, client: Hijacked) -> int:
             workdir=instance.workdir,
             tty=True,
             console=console,
+            size=instance.size,
         )
     )
     return await client.unless_closed(work)

@@ -1,0 +1,151 @@
+"""More of the docker CLI through Servin's socket: terminals, followed logs,
+events, stats, cp, published ports and bind mounts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from api_daemon import DOCKER, Daemon
+from registry_fixtures import free_port
+
+
+def in_terminal(daemon: Daemon, command: str) -> str:
+    """``command`` (docker ... words) on a pseudo-terminal of 30 rows and 100
+    columns, through util-linux ``script``; what the terminal showed."""
+    shell = f"stty rows 30 cols 100; {command}"
+    done = subprocess.run(
+        ["script", "-qec", shell, "/dev/null"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=daemon.env,
+        timeout=120,
+    )
+    return done.stdout.decode(errors="replace")
+
+
+def test_run_it_and_exec_it_get_a_terminal_of_the_clients_size(
+    daemon: Daemon, busybox: str
+) -> None:
+    daemon.docker_ok("run", "-d", "--name", "box", busybox, "sleep", "300")
+
+    ran = in_terminal(daemon, f"{DOCKER} run --rm -it {busybox} sh -c 'stty size; tty'")
+    executed = in_terminal(daemon, f"{DOCKER} exec -it box sh -c 'stty size; tty'")
+
+    for shown in (ran, executed):
+        assert "30 100" in shown
+        assert "/dev/pts/" in shown
+
+
+def test_logs_follow_sends_lines_as_they_come_and_ends_at_exit(
+    daemon: Daemon, busybox: str
+) -> None:
+    daemon.docker_ok(
+        "run", "-d", "--name", "talker", busybox,
+        "sh", "-c", "echo first; sleep 2; echo second",
+    )  # fmt: skip
+
+    followed = daemon.docker("logs", "-f", "talker")
+    stamped = daemon.docker_ok("logs", "-t", "--tail", "1", "talker")
+
+    assert followed.returncode == 0
+    assert followed.stdout == "first\nsecond\n"
+    assert stamped.endswith(" second\n")
+    assert stamped.startswith(time.strftime("%Y-", time.gmtime()))
+
+
+def test_events_report_what_happened_in_order(daemon: Daemon, busybox: str) -> None:
+    since = str(int(time.time()) - 1)
+    daemon.docker_ok("run", "--name", "eventful", busybox, "true")
+    daemon.docker_ok("rm", "eventful")
+    until = str(int(time.time()) + 1)
+
+    shown = daemon.docker_ok(
+        "events", "--since", since, "--until", until,
+        "--filter", "type=container",
+        "--format", "{{.Action}} {{.Actor.Attributes.name}}",
+    )  # fmt: skip
+
+    actions = [line.split()[0] for line in shown.splitlines()]
+    assert actions[0] == "create"
+    assert "start" in actions and "die" in actions
+    assert actions[-1] in ("destroy", "remove", "delete")
+    assert "create eventful" in shown
+
+
+def test_stats_no_stream_shows_the_running_container(
+    daemon: Daemon, busybox: str
+) -> None:
+    ident = daemon.docker_ok("run", "-d", "--name", "busy", busybox, "sleep", "300")
+
+    shown = daemon.docker_ok(
+        "stats", "--no-stream", "--format", "{{.ID}} {{.Name}} {{.PIDs}}"
+    )
+
+    assert shown.split() == [ident[:12], "busy", "1"]
+
+
+def test_cp_both_ways(daemon: Daemon, busybox: str, tmp_path: Path) -> None:
+    daemon.docker_ok("run", "-d", "--name", "files", busybox, "sleep", "300")
+    source = tmp_path / "greeting.txt"
+    source.write_text("hello from the host\n")
+
+    into = daemon.docker("cp", str(source), "files:/tmp/")
+    inside = daemon.docker_ok("exec", "files", "cat", "/tmp/greeting.txt")
+    out = daemon.docker("cp", "files:/etc/hostname", str(tmp_path / "hostname"))
+    missing = daemon.docker("cp", "files:/no/such/file", str(tmp_path / "x"))
+
+    assert into.returncode == 0, into.stderr
+    assert inside == "hello from the host\n"
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "hostname").read_text().strip()
+    assert missing.returncode != 0
+    assert "/no/such/file" in missing.stderr
+
+
+def test_published_port_and_bind_mount(
+    daemon: Daemon, busybox: str, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("served by servin\n")
+    port = free_port()
+
+    daemon.docker_ok(
+        "run", "-d", "--name", "web", "-p", f"127.0.0.1:{port}:80",
+        "-v", f"{site}:/www:ro", busybox, "httpd", "-f", "-p", "80", "-h", "/www",
+    )  # fmt: skip
+    chosen = daemon.docker_ok("run", "-d", "-p", "80", busybox, "sleep", "300")
+    ports = json.loads(
+        daemon.docker_ok(
+            "inspect", "--format", "{{json .NetworkSettings.Ports}}", chosen.strip()
+        )
+    )
+    body = _fetch(f"http://127.0.0.1:{port}/index.html")
+
+    assert body == "served by servin\n"
+    assert int(ports["80/tcp"][0]["HostPort"]) > 0
+
+
+def _fetch(url: str) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as reply:
+                return str(reply.read().decode())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_docker_words_in_shlex_survive(daemon: Daemon, busybox: str) -> None:
+    """Arguments with spaces and quotes reach the container as given."""
+    words = ["printf", "%s|", "two words", "it's"]
+
+    shown = daemon.docker_ok("run", "--rm", busybox, *words)
+
+    assert shown == "two words|it's|"
