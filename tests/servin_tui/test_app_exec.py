@@ -15,7 +15,9 @@ import pytest
 from app_harness import RecordingApp, make_app, root_config, until
 from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from servin_core.config import Config
 from servin_core.containers import lifecycle
@@ -84,6 +86,11 @@ def sleeping(seconds: str) -> bool:
 def footer_keys(app: RecordingApp) -> set[str]:
     active = app.screen.active_bindings.values()
     return {b.binding.description for b in active if b.binding.show and b.enabled}
+
+
+def matches(app: RecordingApp) -> int:
+    found = app.screen.query(OptionList)
+    return found.first().option_count if found else 0
 
 
 def prompts(terminal: Terminal) -> int:
@@ -312,3 +319,21 @@ async def test_lines_scrolled_off_the_top_can_be_read_again(
         assert earlier[0] < top and earlier == list(range(earlier[0], earlier[-1] + 1))
         await pilot.press("shift+pagedown")
         assert int(shown()[0]) == top
+
+
+async def test_the_palette_opens_a_shell(config: Config, running: Container) -> None:
+    app = make_app(config)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("colon")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")
+        await pilot.press(*"Containers: exec")
+        await until(pilot, lambda: matches(app) > 1, "the palette's matches")
+        await pilot.press("enter")
+
+        await until(pilot, lambda: app.query(ExecPanel), "the terminal")
+        panel = app.query_one(ExecPanel)
+        assert panel.cmd == ["sh"]
+        await until(pilot, lambda: prompts(panel.terminal) == 1, "the shell's prompt")
+        assert app.focused is panel.terminal
