@@ -20,7 +20,13 @@ from pathlib import Path
 
 from servin_core.network.netns import create_netns, remove_netns
 
-__all__ = ["KINDS", "pin_namespaces", "unpin_namespaces"]
+__all__ = [
+    "KINDS",
+    "apply_sysctls",
+    "pin_namespaces",
+    "sysctl_owner",
+    "unpin_namespaces",
+]
 
 KINDS = ("network", "ipc", "uts")
 _FLAGS = {"ipc": 0x08000000, "uts": 0x04000000}  # CLONE_NEWIPC, CLONE_NEWUTS
@@ -86,3 +92,56 @@ def unpin_namespaces(files: dict[str, str]) -> None:
     for path in files.values():
         remove_netns(Path(path))  # unmounts any pinned namespace file
         Path(path).unlink(missing_ok=True)
+
+
+# Which namespace owns a sysctl (the kernel's namespaced ones only).
+_SYSCTL_OWNERS = (
+    ("net.", "network"),
+    ("kernel.shm", "ipc"),
+    ("kernel.msg", "ipc"),
+    ("kernel.sem", "ipc"),
+    ("fs.mqueue.", "ipc"),
+    ("kernel.hostname", "uts"),
+    ("kernel.domainname", "uts"),
+)
+
+
+def sysctl_owner(name: str) -> str | None:
+    """The namespace kind that holds sysctl ``name``, or None if it is not
+    namespaced (and so belongs to the whole node)."""
+    for prefix, kind in _SYSCTL_OWNERS:
+        if name.startswith(prefix):
+            return kind
+    return None
+
+
+def _write_sysctls(
+    files: dict[str, str], sysctls: dict[str, str], failure: list[BaseException]
+) -> None:
+    try:
+        for kind, path in files.items():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                if _libc.setns(fd, 0) != 0:
+                    raise _os_error(f"joining the {kind} namespace", Path(path))
+            finally:
+                os.close(fd)
+        for name, value in sysctls.items():
+            # /proc/sys answers for the namespaces of the thread that opens it.
+            target = Path("/proc/sys") / name.replace(".", "/")
+            target.write_text(value)
+    except BaseException as e:
+        failure.append(e)
+
+
+def apply_sysctls(files: dict[str, str], sysctls: dict[str, str]) -> None:
+    """Set ``sysctls`` inside the pinned namespaces ``files`` (by kind),
+    from a thread that joins them and ends."""
+    if not sysctls:
+        return
+    failure: list[BaseException] = []
+    thread = threading.Thread(target=_write_sysctls, args=(files, sysctls, failure))
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]

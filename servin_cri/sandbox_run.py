@@ -19,7 +19,12 @@ from servin_core.containers.etcfiles import write_etc_files
 from servin_core.errors import InvalidArgument
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
-from servin_cri.pod_namespaces import pin_namespaces, unpin_namespaces
+from servin_cri.pod_namespaces import (
+    apply_sysctls,
+    pin_namespaces,
+    sysctl_owner,
+    unpin_namespaces,
+)
 from servin_cri.pod_pid import hold_pid_namespace, release_pid_namespace
 from servin_cri.pod_store import PodState
 from servin_cri.sandbox import host_network, pod_dir
@@ -40,6 +45,23 @@ def _check(request: pb.RunPodSandboxRequest) -> None:
         raise InvalidArgument(
             "pod sandbox", ident, f"unknown runtime handler {request.runtime_handler}"
         )
+    options = request.config.linux.security_context.namespace_options
+    on_host = {
+        "network": options.network == pb.NODE,
+        "uts": options.network == pb.NODE,
+        "ipc": options.ipc == pb.NODE,
+    }
+    for name in request.config.linux.sysctls:
+        owner = sysctl_owner(name)
+        if owner is None:
+            raise InvalidArgument(
+                "pod sandbox", ident, f"sysctl {name} is not namespaced"
+            )
+        if on_host[owner]:
+            raise InvalidArgument(
+                "pod sandbox", ident, f"sysctl {name} belongs to the host's {owner}"
+                " namespace, which the pod shares",
+            )  # fmt: skip
 
 
 def _resolv_conf(dns: pb.DNSConfig) -> str:
@@ -66,6 +88,9 @@ def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> str:
     try:
         if config.linux.security_context.namespace_options.pid == pb.POD:
             hold_pid_namespace(directory, pod_id)
+        # Set before any container starts, as the pod's own (containers
+        # that join a namespace may not change it).
+        apply_sysctls(files, dict(config.linux.sysctls))
         if not host:
             address = attach_pod(node, pod_id, config, directory)
         write_etc_files(
@@ -95,7 +120,9 @@ async def run_pod_sandbox(
     pods.add(pod_id, config, request.runtime_handler)
     try:
         address = await asyncio.to_thread(_make, node, pod_id, config)
-        # TODO: the pod's sysctls and cgroup parent are not applied yet.
+        # TODO: the pod's cgroup parent is not applied: the core puts every
+        # container's cgroup under servin/ (containers/paths.py), with no
+        # parent to nest it in; kubelet's pod-level limits are not enforced.
         pods.set_state(pod_id, PodState.READY, ip=address)
     except BaseException:
         shutil.rmtree(pod_dir(node, pod_id), ignore_errors=True)

@@ -389,3 +389,30 @@ def memory_limit(container_id: str) -> int:
             if (directory / name).exists():
                 return int((directory / name).read_text())
     raise AssertionError(f"no memory cgroup for {container_id}")
+
+
+async def test_the_pods_sysctls_apply_in_its_namespaces(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    config.linux.sysctls["kernel.shm_rmid_forced"] = "1"
+    config.linux.sysctls["net.ipv4.ip_unprivileged_port_start"] = "53"
+    pod = await run_pod(cri, config)
+    container = await start_container(cri, pod, config, image, "k", "sleep", "3600")
+
+    shm = await exec_sync(cri, container, "cat", "/proc/sys/kernel/shm_rmid_forced")
+    port = await exec_sync(
+        cri, container, "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start"
+    )
+    assert (shm.stdout, port.stdout) == (b"1\n", b"53\n")
+
+
+async def test_a_sysctl_of_the_whole_node_is_refused(cri: Cri, tmp_path: Path) -> None:
+    config = pod_config(tmp_path)
+    config.linux.sysctls["vm.swappiness"] = "10"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "vm.swappiness is not namespaced" in (caught.value.details() or "")
+    assert (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items == []
