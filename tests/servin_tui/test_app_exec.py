@@ -337,3 +337,39 @@ async def test_the_palette_opens_a_shell(config: Config, running: Container) -> 
         assert panel.cmd == ["sh"]
         await until(pilot, lambda: prompts(panel.terminal) == 1, "the shell's prompt")
         assert app.focused is panel.terminal
+
+
+KEYS = {
+    "f1": "1b 4f 50",
+    "ctrl+a": "01",
+    "up": "1b 5b 41",
+    "shift+tab": "1b 5b 5a",
+    "f5": "1b 5b 31 35 7e",
+    "ctrl+up": "1b 5b 31 3b 35 41",
+    "tab": "09",
+    "ctrl+p": "10",
+}
+"""Keys and the bytes an xterm sends for them."""
+
+
+async def test_keys_reach_the_program_as_an_xterm_sends_them(
+    config: Config, running: Container
+) -> None:
+    expected = " ".join(KEYS.values()).split()
+    app = make_app(config)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("E", "backspace", "backspace")
+        # The program reads raw bytes and prints them in hex.
+        read = f"stty raw -echo; echo ready; head -c {len(expected)} | od -An -tx1"
+        await type_line(pilot, f"sh -c '{read}'")
+        panel = app.query_one(ExecPanel)
+        await until(pilot, lambda: "ready" in panel.terminal.lines(), "raw mode")
+
+        await pilot.press(*KEYS)
+        await until(pilot, lambda: panel.ended, "the command's end")
+        lines = panel.terminal.lines()
+        received = " ".join(lines[lines.index("ready") + 1 :]).split()
+        assert received == expected
+        assert panel.state.startswith("exited with 0")
