@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from servin_core import log
+from servin_core.errors import Conflict
 from servin_cri.cni import CniLocations
 from servin_cri.instrument import Instrument
 from servin_cri.node import Node
@@ -29,6 +30,7 @@ from servin_cri.routes import (
     Handler,
     StreamHandler,
 )
+from servin_cri.tcp import TcpListener, add_tcp_port
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -107,7 +109,7 @@ def _remove_stale_socket(path: Path) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(mode):
-        raise FileExistsError(f"{path} exists and is not a socket")
+        raise Conflict("socket", str(path), "the path exists and is not a socket")
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))
@@ -116,11 +118,12 @@ def _remove_stale_socket(path: Path) -> None:
         return
     finally:
         probe.close()
-    raise FileExistsError(f"another server listens on {path}")
+    raise Conflict("socket", str(path), "another server listens on it")
 
 
 class CriServer:
-    """Serves the CRI for ``core`` on the unix socket ``socket_path``."""
+    """Serves the CRI for ``core`` on the unix socket ``socket_path``, and
+    on TCP as ``tcp`` says (not at all by default: see tcp.py)."""
 
     def __init__(
         self,
@@ -128,9 +131,13 @@ class CriServer:
         socket_path: Path | str,
         *,
         cni: CniLocations | None = None,
+        tcp: TcpListener | None = None,
     ) -> None:
         self.node = Node(core, cni or CniLocations())
         self.socket_path = Path(socket_path)
+        self.tcp = tcp
+        self.tcp_port = 0
+        """The TCP port bound (useful with port 0), once started."""
         self._server: Any = None
         self._log = log.for_object(log.cri, "socket", str(self.socket_path))
 
@@ -155,10 +162,15 @@ class CriServer:
             _Servicer(self.node, "ImageService", IMAGE_ROUTES, IMAGE_STREAMS), server
         )
         server.add_insecure_port(f"unix:{self.socket_path}")
+        if self.tcp is not None:
+            self.tcp_port = add_tcp_port(server, self.tcp)
         await server.start()
         os.chmod(self.socket_path, _SOCKET_MODE)
         self._server = server
-        self._log.info("serving CRI v1")
+        if self.tcp is not None:
+            self._log.info("serving CRI v1, and on TCP port %d", self.tcp_port)
+        else:
+            self._log.info("serving CRI v1")
 
     async def stop(self) -> None:
         server, self._server = self._server, None

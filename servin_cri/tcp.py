@@ -1,0 +1,67 @@
+"""The CRI on TCP, only when asked: kubelet speaks to a local unix socket,
+but remote tools (critest on another host, a debugging crictl) may want a
+port. Loopback is served in the clear; any other address only with TLS,
+since the CRI gives whoever reaches it root on the node.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from servin_core.errors import InvalidArgument
+
+__all__ = ["DEFAULT_TCP_ADDRESS", "TcpListener", "add_tcp_port"]
+
+DEFAULT_TCP_ADDRESS = "127.0.0.1:10010"
+
+
+@dataclass(frozen=True)
+class TcpListener:
+    """Where to listen (``host:port``) and, beyond loopback, the server's
+    certificate and key (PEM files)."""
+
+    address: str = DEFAULT_TCP_ADDRESS
+    cert: Path | None = None
+    key: Path | None = None
+
+
+def _host(address: str) -> str:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise InvalidArgument("CRI address", address, "expected HOST:PORT")
+    return host.strip("[]")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def add_tcp_port(server: Any, listener: TcpListener) -> int:
+    """Bind ``server`` (a grpc.aio server) as ``listener`` says; the port."""
+    host = _host(listener.address)
+    if listener.cert is None or listener.key is None:
+        if not _is_loopback(host):
+            raise InvalidArgument(
+                "CRI address",
+                listener.address,
+                "serving beyond loopback needs a TLS certificate and key",
+            )
+        port: int = server.add_insecure_port(listener.address)
+        return port
+    try:
+        pair = (listener.key.read_bytes(), listener.cert.read_bytes())
+    except OSError as e:
+        raise InvalidArgument("CRI TLS", str(e.filename), e.strerror or "") from e
+    credentials = grpc.ssl_server_credentials([pair])
+    port = server.add_secure_port(listener.address, credentials)
+    return port
