@@ -100,12 +100,22 @@ async def _add_headers(request: web.Request, response: web.StreamResponse) -> No
 
 def make_app(core: Core) -> web.Application:
     """The Engine API over ``core``; the caller serves and closes it."""
-    from servin_core.api import attach_api, containers, exec_api, images, system
+    from servin_core.api import (
+        attach_api,
+        containers,
+        exec_api,
+        images,
+        networks,
+        system,
+        volumes,
+    )
 
     app = web.Application(middlewares=[error_middleware, _negotiate])
     app[CORE] = core
     app.on_response_prepare.append(_add_headers)
     routes = Routes(app)
     for module in (system, images, containers, exec_api, attach_api):
+        module.register(app, routes)
+    for module in (networks, volumes):
         module.register(app, routes)
     return app

@@ -56,7 +56,10 @@ def status_of(error: ServinError) -> int:
 
 
 def error_reply(status: int, message: str) -> web.Response:
-    return web.json_response({"message": message}, status=status)
+    # Exactly application/json: docker's client decodes the message only
+    # for that type (with a charset it prints the raw body).
+    body = json.dumps({"message": message}).encode()
+    return web.Response(body=body, status=status, content_type="application/json")
 
 
 @web.middleware

@@ -118,4 +118,6 @@ def test_missing_container_is_reported_as_docker_words_it(daemon: Daemon) -> Non
 
     assert inspected.returncode == stopped.returncode == 1
     assert "No such container: ghost" in inspected.stderr
-    assert "No such container: ghost" in stopped.stderr
+    assert stopped.stderr.strip().splitlines() == [
+        "Error response from daemon: No such container: ghost"
+    ]

@@ -149,3 +149,46 @@ def test_docker_words_in_shlex_survive(daemon: Daemon, busybox: str) -> None:
     shown = daemon.docker_ok("run", "--rm", busybox, *words)
 
     assert shown == "two words|it's|"
+
+
+def test_networks_create_ls_connect_rm(daemon: Daemon, busybox: str) -> None:
+    made = daemon.docker("network", "create", "backend")
+    daemon.docker_ok("run", "-d", "--name", "db", "--network", "backend", busybox,
+                     "sleep", "300")  # fmt: skip
+    daemon.docker_ok("run", "-d", "--name", "app", busybox, "sleep", "300")
+    connected = daemon.docker("network", "connect", "backend", "app")
+    address = daemon.docker_ok(
+        "inspect", "--format", "{{.NetworkSettings.Networks.backend.IPAddress}}", "db"
+    ).strip()
+    reached = daemon.docker("exec", "app", "ping", "-c", "1", "-W", "5", address)
+    listed = daemon.docker_ok("network", "ls", "--format", "{{.Name}}").split()
+    busy = daemon.docker("network", "rm", "backend")
+    daemon.docker_ok("rm", "-f", "db", "app")
+    removed = daemon.docker("network", "rm", "backend")
+
+    assert made.returncode == 0, made.stderr
+    assert connected.returncode == 0, connected.stderr
+    assert reached.returncode == 0, reached.stdout + reached.stderr
+    assert "backend" in listed
+    assert busy.returncode == 1
+    assert removed.returncode == 0, removed.stderr
+    assert "backend" not in daemon.docker_ok("network", "ls", "--format", "{{.Name}}")
+
+
+def test_volumes_create_ls_use_rm(daemon: Daemon, busybox: str) -> None:
+    daemon.docker_ok("volume", "create", "--label", "team=api", "keep")
+    daemon.docker_ok(
+        "run", "--rm", "-v", "keep:/data", busybox, "sh", "-c", "echo kept > /data/f"
+    )
+
+    read = daemon.docker_ok(
+        "run", "--rm", "-v", "keep:/data", busybox, "cat", "/data/f"
+    )
+    listed = daemon.docker_ok("volume", "ls", "--filter", "label=team=api", "-q")
+    removed = daemon.docker("volume", "rm", "keep")
+    missing = daemon.docker("volume", "inspect", "keep")
+
+    assert read == "kept\n"
+    assert listed.split() == ["keep"]
+    assert removed.returncode == 0, removed.stderr
+    assert missing.returncode == 1
