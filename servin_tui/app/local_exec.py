@@ -82,7 +82,11 @@ class LocalExecSession:
         )
         core_loop.call_soon_threadsafe(session._run, running)
         either: list[asyncio.Future[Any]] = [session._started, session._done]
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            core_loop.call_soon_threadsafe(session._cancel)  # nobody will close it
+            raise
         if session._done.done() and not session._started.done():
             session._done.result()  # raises the core's error
             session._output.put_nowait(b"")  # ended before its console

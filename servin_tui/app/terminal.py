@@ -133,7 +133,7 @@ class Terminal(Widget, can_focus=True):
             self._screen.resize(rows, columns)
             self._strips.clear()
             self.refresh()
-            if self.session is not None:
+            if self._opening:  # sent once the session is there
                 self._send((columns, rows))
         if self.session is None and not self._opening:
             self._opening = True
