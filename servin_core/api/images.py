@@ -27,7 +27,7 @@ from servin_core import log
 from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.api.bridge import from_thread
-from servin_core.api.shapes import image_summary, rfc3339_seconds
+from servin_core.api.shapes import go_time, image_summary, rfc3339_seconds
 from servin_core.errors import InvalidArgument, ServinError
 from servin_core.images.inspect import familiar
 from servin_core.images.progress import ProgressEvent
@@ -89,7 +89,12 @@ async def inspect(request: web.Request) -> web.Response:
 
     core = core_of(request)
     image = core.images.resolve(_name(request))
-    return web.json_response(await asyncio.to_thread(inspect_image, core, image))
+    shown = await asyncio.to_thread(inspect_image, core, image)
+    # docker's clients parse these as times: an empty string fails them.
+    if not shown.get("Created"):
+        shown["Created"] = go_time(image.added_at)
+    shown["Metadata"] = {"LastTagTime": go_time(None)}
+    return web.json_response(shown)
 
 
 async def history(request: web.Request) -> web.Response:
@@ -295,11 +300,14 @@ async def push(request: web.Request) -> web.StreamResponse:
         with _credentials(request, str(ref)):
             digest = await push_image(core, str(ref), progress=progress)
         size = core.content.size(digest) if core.content.exists(digest) else 0
+        # Two messages, as docker sends them: the client shows the first and
+        # hands the second's aux to its callback.
         return [
+            {"status": f"{ref.tag or 'latest'}: digest: {digest} size: {size}"},
             {
-                "status": f"{ref.tag or 'latest'}: digest: {digest} size: {size}",
+                "progressDetail": {},
                 "aux": {"Tag": ref.tag or "latest", "Digest": digest, "Size": size},
-            }
+            },
         ]
 
     opening = [{"status": f"The push refers to repository [{ref.repository}]"}]

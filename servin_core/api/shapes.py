@@ -12,7 +12,7 @@ take the move, with no change to the output.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from servin_core.containers.reconcile import refresh
@@ -27,9 +27,18 @@ __all__ = [
     "container_inspect",
     "container_summary",
     "created_seconds",
+    "go_time",
     "image_summary",
     "rfc3339_seconds",
 ]
+
+
+def go_time(seconds: float | None) -> str:
+    """RFC 3339 with nanoseconds as Go prints it; Go's zero time for None."""
+    if not seconds:
+        return "0001-01-01T00:00:00Z"
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f000Z")
 
 
 def rfc3339_seconds(text: str | None) -> int | None:
