@@ -12,6 +12,7 @@ from typing import TypeVar
 from servin_core.containers.cgroups import cgroup_dirs
 from servin_core.containers.paths import ContainerPaths
 from servin_core.core import Core
+from servin_core.network.netns import netns_path
 
 T = TypeVar("T")
 
@@ -61,6 +62,7 @@ def leaks(core: Core, container_id: str) -> dict[str, object]:
         "cgroups": [str(p) for p in cgroup_dirs(container_id)],
         "runtime state": runtime_states,
         "run dir": paths.run.exists(),
+        "netns": netns_path(core.config.run_dir, container_id).exists(),
         "processes": _processes_after_exit(container_id),
     }
 
@@ -91,6 +93,7 @@ NO_LEAKS: dict[str, object] = {
     "cgroups": [],
     "runtime state": [],
     "run dir": False,
+    "netns": False,
     "processes": [],
 }
 
