@@ -41,6 +41,7 @@ from servin_core.errors import (
     Unavailable,
 )
 from servin_core.images.unpack import apply_layer
+from servin_core.volumes.hostmount import mounted_for_copy
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -80,11 +81,13 @@ def _container_root(core: Core, container: Container) -> Iterator[int]:
         "mounted the root of a stopped container for cp"
     )
     try:
-        fd = os.open(root, _ROOT_FLAGS | os.O_NOFOLLOW)
-        try:
-            yield fd
-        finally:
-            os.close(fd)
+        # Its volumes and binds too, as docker mounts them for cp.
+        with mounted_for_copy(core, container, root):
+            fd = os.open(root, _ROOT_FLAGS | os.O_NOFOLLOW)
+            try:
+                yield fd
+            finally:
+                os.close(fd)
     finally:
         unmount_rootfs(paths)
 

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "VolumeRequest",
     "anonymous_volumes",
+    "fill",
     "forget_made",
     "make_directories",
     "prepare",
@@ -161,33 +162,43 @@ def anonymous_volumes(core: Core, container_id: str) -> list[str]:
     ]
 
 
-def prepare(core: Core, container: Container, rootfs: Path) -> list[dict[str, Any]]:
-    """The runtime spec's mounts of the container's volumes, each volume's
-    directory made and, on its first use, filled from the root at ``rootfs``;
-    missing ``-v`` bind sources are made (as docker makes them)."""
+def fill(core: Core, container: Container, rootfs: Path) -> list[tuple[str, Volume]]:
+    """Make the directories of the container's volumes and fill those still
+    marked for copy-up, if empty, from the root at ``rootfs`` (at the first
+    start, or a ``cp`` before it); (mount point, volume) of each."""
     store, driver = store_of(core), driver_of(core)
     logger = log.for_object(log.volumes, "container", container.id)
+    found = []
+    for binding in store.bindings(container.id):
+        volume = store.get(binding.volume)
+        found.append((binding.target, volume))
+        if not driver.is_plain(volume):
+            continue
+        with object_lock(core.config.run_dir, "volume", volume.name):
+            data = driver.make(volume.name)
+            if binding.copy_up:
+                if is_empty(data) and copy_up(rootfs, binding.target, data):
+                    logger.info("filled volume %s from the image", volume.name)
+                store.copied(container.id, binding.target)
+    return found
+
+
+def prepare(core: Core, container: Container, rootfs: Path) -> list[dict[str, Any]]:
+    """The runtime spec's mounts of the container's volumes, :func:`fill`ed;
+    missing ``-v`` bind sources are made (as docker makes them)."""
     for bind in container.config.mounts:
         if bind.type == "bind" and bind.create_source:
             os.makedirs(bind.source, mode=0o755, exist_ok=True)
     own = {m.target: m for m in container.config.mounts if m.type == "volume"}
 
+    driver = driver_of(core)
     mounts = []
-    for binding in store.bindings(container.id):
-        volume = store.get(binding.volume)
-        if driver.is_plain(volume):
-            with object_lock(core.config.run_dir, "volume", volume.name):
-                data = driver.make(volume.name)
-                if binding.copy_up:
-                    if is_empty(data) and copy_up(rootfs, binding.target, data):
-                        logger.info("filled volume %s from the image", volume.name)
-                    store.copied(container.id, binding.target)
-
-        mount = own.get(binding.target)
+    for target, volume in fill(core, container, rootfs):
+        mount = own.get(target)
         options = [_propagation(mount.options if mount else ())]
         if mount is not None and mount.read_only:
             options.append("ro")
-        mounts.append(driver.oci_mount(volume, binding.target, options))
+        mounts.append(driver.oci_mount(volume, target, options))
     return mounts
 
 

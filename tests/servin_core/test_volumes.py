@@ -360,3 +360,81 @@ async def test_copy_up_keeps_owners_modes_links_and_capabilities(
         )
     finally:
         await remove_all(core)
+
+
+async def test_cp_reaches_the_volumes_and_binds_of_a_stopped_container(
+    box: Core, tmp_path: Path
+) -> None:
+    import io
+    import tarfile
+
+    from servin_core.containers.copy import copy_from_container, copy_to_container
+    from servin_core.errors import PermissionDenied
+
+    def tar_of(name: str, data: bytes) -> io.BytesIO:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        buffer.seek(0)
+        return buffer
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "host-file").write_text("from the host\n")
+    container = await lifecycle.create(
+        box,
+        ContainerConfig(
+            image=IMAGE,
+            cmd=["true"],
+            mounts=[
+                Mount(type="volume", source="cpvol", target="/data"),
+                Mount(
+                    type="bind", source=str(shared), target="/data/ro", read_only=True
+                ),
+            ],
+        ),
+    )
+
+    copy_to_container(box, container.id, "/data", tar_of("copied", b"in the volume\n"))
+    with pytest.raises(PermissionDenied, match="Read-only file system"):
+        copy_to_container(box, container.id, "/data/ro", tar_of("no", b"x"))
+    out = io.BytesIO()
+    copy_from_container(box, container.id, "/data/ro/host-file", out)
+
+    data = volumes.driver_of(box).data("cpvol")
+    assert (data / "copied").read_text() == "in the volume\n"
+    out.seek(0)
+    with tarfile.open(fileobj=out) as tar:
+        member = tar.extractfile("host-file")
+        assert member is not None and member.read() == b"from the host\n"
+    assert sorted(os.listdir(shared)) == ["host-file"]
+    assert mounts_of(container.id) == []
+    with open("/proc/mounts") as f:
+        assert [line for line in f if "/volumes/cpvol/" in line] == []
+
+
+async def test_cp_before_the_first_start_sees_the_volume_filled(box: Core) -> None:
+    import io
+    import tarfile
+
+    from servin_core.containers.copy import copy_from_container
+
+    container = await lifecycle.create(
+        box,
+        ContainerConfig(
+            image=IMAGE,
+            cmd=["true"],
+            mounts=[Mount(type="volume", source="cpetc", target="/etc")],
+        ),
+    )
+
+    out = io.BytesIO()
+    copy_from_container(box, container.id, "/etc/group", out)
+
+    out.seek(0)
+    with tarfile.open(fileobj=out) as tar:
+        member = tar.extractfile("group")
+        assert member is not None and member.read().startswith(b"root:x:0:")
+    assert (volumes.driver_of(box).data("cpetc") / "passwd").exists()
