@@ -127,6 +127,12 @@ def _core_config(
         privileged=context.privileged,
         security_opt=_security_opt(context),
         read_only=context.readonly_rootfs,
+        # TODO: the Strict supplemental groups policy (no groups from the
+        # image's /etc/group) is not offered; Status says so to kubelet.
+        group_add=[str(gid) for gid in context.supplemental_groups],
+        # An empty list reads as unset over protobuf: the defaults then.
+        masked_paths=list(context.masked_paths) or None,
+        readonly_paths=list(context.readonly_paths) or None,
         resources=_resources(config.linux.resources),
         mounts=_mounts(node, pod, config),
         network="host" if host else "none",

@@ -199,6 +199,13 @@ class ContainerConfig:
     log_path: str | None = None
     """Where conmon writes the log (CRI format) instead of the container's
     own directory: the path kubelet asked for."""
+    group_add: list[str] = field(default_factory=list)
+    """More groups for the process, names or IDs (docker's --group-add, the
+    CRI's supplemental groups), beside those /etc/group gives its user."""
+    masked_paths: list[str] | None = None
+    """Paths hidden from the container; None for the defaults."""
+    readonly_paths: list[str] | None = None
+    """Paths made read-only in the container; None for the defaults."""
 
 
 def config_to_json(config: ContainerConfig) -> str:

@@ -199,8 +199,9 @@ def apply_security(spec: dict[str, Any], config: ContainerConfig) -> None:
         linux.pop("maskedPaths", None)
         linux.pop("readonlyPaths", None)
     else:
-        linux["maskedPaths"] = list(MASKED_PATHS)
-        linux["readonlyPaths"] = list(READONLY_PATHS)
+        masked, readonly = config.masked_paths, config.readonly_paths
+        linux["maskedPaths"] = list(MASKED_PATHS if masked is None else masked)
+        linux["readonlyPaths"] = list(READONLY_PATHS if readonly is None else readonly)
 
     spec.setdefault("root", {})["readonly"] = config.read_only
 

@@ -20,7 +20,7 @@ from servin_core.containers.namespaces import apply_namespaces
 from servin_core.containers.paths import ContainerPaths, cgroup_path
 from servin_core.containers.resources import apply_resources
 from servin_core.containers.security import apply_security
-from servin_core.containers.users import resolve_user
+from servin_core.containers.users import resolve_groups, resolve_user
 from servin_core.errors import InvalidArgument
 from servin_core.network.attach import Joined
 
@@ -200,6 +200,8 @@ def build_spec(
     if not args:
         raise InvalidArgument("container", name, "no command specified")
     user = resolve_user(paths.rootfs, config.user or image.get("User") or "", name)
+    added = resolve_groups(paths.rootfs, config.group_add, name)
+    groups = user.additional_gids + [g for g in added if g not in user.additional_gids]
     hostname = config.hostname or container.id[:12]
     workdir = _workdir(
         paths.rootfs, config.workdir or image.get("WorkingDir") or "/", name
@@ -237,7 +239,7 @@ def build_spec(
             "user": {
                 "uid": user.uid,
                 "gid": user.gid,
-                "additionalGids": user.additional_gids,
+                "additionalGids": groups,
             },
             "args": args,
             "env": environment_of(config, image, hostname, user.home),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from servin_core.errors import InvalidArgument
 
-__all__ = ["ProcessUser", "resolve_user"]
+__all__ = ["ProcessUser", "resolve_groups", "resolve_user"]
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,23 @@ def resolve_user(rootfs: Path, spec: str, container: str) -> ProcessUser:
             ):
                 additional.append(member_gid)
     return ProcessUser(uid, gid or 0, additional, home)
+
+
+def resolve_groups(rootfs: Path, names: list[str], container: str) -> list[int]:
+    """The group IDs that ``names`` (IDs, or names in the root file system's
+    /etc/group) mean; InvalidArgument naming ``container`` for an unknown
+    name."""
+    groups = [row for row in _read_table(rootfs, "group") if len(row) >= 3]
+    found: list[int] = []
+    for name in names:
+        gid = _number(name)
+        if gid is None:
+            row = next((row for row in groups if row[0] == name), None)
+            gid = _number(row[2]) if row is not None else None
+        if gid is None:
+            raise InvalidArgument(
+                "container", container, f"unable to find group {name}"
+            )
+        if gid not in found:
+            found.append(gid)
+    return found

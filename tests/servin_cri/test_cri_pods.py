@@ -416,3 +416,40 @@ async def test_a_sysctl_of_the_whole_node_is_refused(cri: Cri, tmp_path: Path) -
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "vm.swappiness is not namespaced" in (caught.value.details() or "")
     assert (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items == []
+
+
+async def test_security_context_groups_and_masked_and_readonly_paths(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container_config = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="sec"),
+        image=pb.ImageSpec(image=image),
+        command=["sleep", "3600"],
+        linux=pb.LinuxContainerConfig(
+            security_context=pb.LinuxContainerSecurityContext(
+                run_as_user=pb.Int64Value(value=1000),
+                run_as_group=pb.Int64Value(value=1000),
+                supplemental_groups=[1234, 5678],
+                masked_paths=["/etc/passwd"],
+                readonly_paths=["/tmp"],
+            )
+        ),
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(pod_sandbox_id=pod, config=container_config)
+    )
+    container = created.container_id
+    await cri.runtime.StartContainer(pb.StartContainerRequest(container_id=container))
+
+    ids = await exec_sync(cri, container, "id")
+    assert "uid=1000 gid=1000" in ids.stdout.decode()
+    groups = (await exec_sync(cri, container, "id", "-G")).stdout.decode().split()
+    assert {"1000", "1234", "5678"} <= set(groups)
+    masked = await exec_sync(cri, container, "cat", "/etc/passwd")
+    assert (masked.exit_code, masked.stdout) == (0, b"")
+    readonly = await exec_sync(cri, container, "touch", "/tmp/x")
+    assert readonly.exit_code != 0
+    assert b"Read-only file system" in readonly.stderr
