@@ -14,7 +14,7 @@ import os
 
 from servin_core import log
 from servin_core.containers import lifecycle
-from servin_core.containers.model import ContainerConfig, Mount, Resources
+from servin_core.containers.model import ContainerConfig, Device, Mount, Resources
 from servin_core.errors import Conflict, InvalidArgument, NotFound
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
@@ -35,7 +35,27 @@ def _user(context: pb.LinuxContainerSecurityContext) -> str | None:
     return user or None
 
 
-def _resources(limits: pb.LinuxContainerResources) -> Resources:
+def _stop_signal(config: pb.ContainerConfig) -> str | None:
+    """``SIGTERM`` for SIGNAL_SIGTERM; None leaves the image's (or TERM)."""
+    if config.stop_signal == pb.SIGNAL_RUNTIME_DEFAULT:
+        return None
+    return pb.Signal.Name(config.stop_signal).removeprefix("SIGNAL_")
+
+
+def _devices(config: pb.ContainerConfig) -> tuple[Device, ...]:
+    return tuple(
+        Device(
+            host_path=d.host_path,
+            container_path=d.container_path or d.host_path,
+            permissions=d.permissions or "rwm",
+        )
+        for d in config.devices
+    )
+
+
+def _resources(
+    limits: pb.LinuxContainerResources, devices: tuple[Device, ...]
+) -> Resources:
     nano_cpus = None
     if limits.cpu_quota > 0:
         period = limits.cpu_period or _CPU_PERIOD_DEFAULT
@@ -45,6 +65,7 @@ def _resources(limits: pb.LinuxContainerResources) -> Resources:
         memory_swap=limits.memory_swap_limit_in_bytes or None,
         nano_cpus=nano_cpus,
         cpu_shares=limits.cpu_shares or None,
+        devices=devices,
     )
 
 
@@ -133,7 +154,8 @@ def _core_config(
         # An empty list reads as unset over protobuf: the defaults then.
         masked_paths=list(context.masked_paths) or None,
         readonly_paths=list(context.readonly_paths) or None,
-        resources=_resources(config.linux.resources),
+        resources=_resources(config.linux.resources, _devices(config)),
+        stop_signal=_stop_signal(config),
         mounts=_mounts(node, pod, config),
         network="host" if host else "none",
         namespaces=namespaces,

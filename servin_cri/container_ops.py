@@ -106,6 +106,7 @@ def _status(container: Container, member: PodContainer) -> pb.ContainerStatus:
         mounts=list(config.mounts),
         log_path=container.config.log_path or "",
         resources=pb.ContainerResources(linux=config.linux.resources),
+        stop_signal=config.stop_signal,
     )
 
 

@@ -453,3 +453,36 @@ async def test_security_context_groups_and_masked_and_readonly_paths(
     readonly = await exec_sync(cri, container, "touch", "/tmp/x")
     assert readonly.exit_code != 0
     assert b"Read-only file system" in readonly.stderr
+
+
+async def test_stop_signal_and_devices_from_the_config(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    script = "trap 'echo got-usr1; exit 7' USR1; while true; do sleep 0.1; done"
+    container_config = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="sig"),
+        image=pb.ImageSpec(image=image),
+        command=["sh", "-c", script],
+        log_path="sig/0.log",
+        stop_signal=pb.SIGNAL_SIGUSR1,
+        devices=[pb.Device(host_path="/dev/zero", container_path="/dev/more-zero")],
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(pod_sandbox_id=pod, config=container_config)
+    )
+    container = created.container_id
+    await cri.runtime.StartContainer(pb.StartContainerRequest(container_id=container))
+
+    device = await exec_sync(cri, container, "sh", "-c", "test -c /dev/more-zero")
+    assert device.exit_code == 0
+    await cri.runtime.StopContainer(
+        pb.StopContainerRequest(container_id=container, timeout=60)
+    )
+    status = await cri.runtime.ContainerStatus(
+        pb.ContainerStatusRequest(container_id=container)
+    )
+    assert (status.status.exit_code, status.status.reason) == (7, "Error")
+    assert "got-usr1" in Path(status.status.log_path).read_text()
