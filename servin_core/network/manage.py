@@ -33,6 +33,7 @@ from servin_core.network.attach import (
     release_responders,
 )
 from servin_core.network.conflist import ipam_dir
+from servin_core.network.hostsfile import add_address, remove_address
 from servin_core.network.model import DEFAULT_NETWORK, Endpoint, Network
 from servin_core.network.netns import netns_path
 from servin_core.network.plan import check_static_ip, next_interface
@@ -243,7 +244,8 @@ def connect_sync(
         core.networks.add_endpoint(conn, endpoint)
     if container.state is State.RUNNING:
         try:
-            join_endpoint(core, endpoint, network, str(path))
+            ip = join_endpoint(core, endpoint, network, str(path))
+            add_address(core.config, container, ip)
         except BaseException:
             for entry in cni_cache.entries(core.config.data_dir, container.id):
                 if entry.network_id == network.id:
@@ -269,6 +271,7 @@ def disconnect_sync(core: Core, container: Container, network_text: str) -> None
     for entry in cni_cache.entries(core.config.data_dir, container.id):
         if entry.network_id == network.id:
             leave_endpoint(core, entry)
+    remove_address(core.config, container, endpoint.ip)
     with core.db.write() as conn:
         core.networks.delete_endpoint(conn, endpoint)
     release_responders(core, {network.id})

@@ -128,16 +128,21 @@ def test_publish_all_takes_free_ports_for_exposed_ones(
 
 def test_connect_and_disconnect_a_running_container(cli: Cli, image: str) -> None:
     cli.ok("network", "create", "side")
-    cli.ok("run", "-d", "--name", "box", image, "sleep", "1000")
+    ident = cli.ok("run", "-d", "--name", "box", image, "sleep", "1000").stdout
 
     cli.ok("network", "connect", "--alias", "b", "side", "box")
     both = cli.ok("exec", "box", "ip", "-o", "-4", "addr").stdout
+    hosts_both = cli.ok("exec", "box", "cat", "/etc/hosts").lines
     cli.ok("network", "disconnect", "side", "box")
     one = cli.ok("exec", "box", "ip", "-o", "-4", "addr").stdout
+    hosts_one = cli.ok("exec", "box", "cat", "/etc/hosts").lines
 
     assert " eth1 " in both
     assert " eth1 " not in one
     assert " eth0 " in one
+    # /etc/hosts names the container at each address it has.
+    assert len([line for line in hosts_both if line.endswith(ident[:12])]) == 2
+    assert len([line for line in hosts_one if line.endswith(ident[:12])]) == 1
 
 
 def test_bad_input_is_refused_naming_the_object(cli: Cli, image: str) -> None:
