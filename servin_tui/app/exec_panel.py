@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
@@ -85,5 +85,11 @@ class ExecPanel(Vertical):
         self._say(f"{state} (ctrl+] closes)")
 
     @on(Terminal.Started)
-    def _started(self) -> None:
-        self._say("running (ctrl+] leaves)")
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _say_running(self) -> None:
+        """Say how to leave the terminal, or how to come back to it."""
+        if self.terminal.session is None or self.ended:
+            return
+        back = "ctrl+] leaves" if self.terminal.has_focus else "e returns"
+        self._say(f"running ({back})")

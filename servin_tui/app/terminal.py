@@ -207,6 +207,18 @@ class Terminal(Widget, can_focus=True):
             self._look_back(0)
             self._send(data)
 
+    def on_focus(self) -> None:
+        self._redraw_cursor()
+
+    def on_blur(self) -> None:
+        # As in tmux: no cursor where the keys do not go.
+        self._redraw_cursor()
+
+    def _redraw_cursor(self) -> None:
+        y = self._screen.cursor.y
+        self._strips.pop(y, None)
+        self.refresh(Region(0, y, self.size.width, 1))
+
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
         text = event.text.replace("\r\n", "\r").replace("\n", "\r")
@@ -270,7 +282,7 @@ class Terminal(Widget, can_focus=True):
         strip = self._strips.get(y)
         if strip is None:
             cursor = screen.cursor
-            shown = y == cursor.y and not cursor.hidden and not self._back
+            shown = y == cursor.y and not cursor.hidden and self.has_focus
             strip = line_strip(
                 screen.buffer[y], cursor.x if shown else None, width, base
             )

@@ -160,8 +160,10 @@ async def test_a_shell_takes_keys_and_follows_the_panels_size(
         assert isinstance(app.focused, LiveTable)
         assert app.query(ExecPanel)
         assert {"Exec", "Stop", "Help", "Quit"} <= footer_keys(app)
+        assert panel.state == "running (e returns)"
         await pilot.press("e")
         await until(pilot, lambda: app.focused is terminal, "back in the terminal")
+        assert panel.state == "running (ctrl+] leaves)"
 
         await type_line(pilot, "exit 3")
         await until(pilot, lambda: panel.ended, "the shell's end")
