@@ -173,6 +173,9 @@ def fill(core: Core, container: Container, rootfs: Path) -> list[tuple[str, Volu
         volume = store.get(binding.volume)
         found.append((binding.target, volume))
         if not driver.is_plain(volume):
+            # TODO: a volume with driver options (a tmpfs, a device) is not
+            # filled from the image: it is mounted only inside the container,
+            # by the runtime; filling it needs a host mount of it first.
             continue
         with object_lock(core.config.run_dir, "volume", volume.name):
             data = driver.make(volume.name)
