@@ -14,6 +14,7 @@ from servin_cri.pod_store import PodStore
 
 if TYPE_CHECKING:
     from servin_core.core import Core
+    from servin_cri.streaming.http_server import StreamingServer
 
 __all__ = ["RUNTIME_NAME", "Node"]
 
@@ -28,6 +29,8 @@ class Node:
     cni: CniLocations = field(default_factory=CniLocations)
     pod_cidr: str = ""
     """The range kubelet gave in UpdateRuntimeConfig; empty until then."""
+    streaming: StreamingServer | None = None
+    """Serves the URLs Exec, Attach and PortForward answer with."""
 
     @property
     def pods(self) -> PodStore:

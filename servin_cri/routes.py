@@ -25,6 +25,7 @@ from servin_cri import (
     streams,
 )
 from servin_cri.node import Node
+from servin_cri.streaming import rpcs as streaming
 
 __all__ = [
     "IMAGE_ROUTES",
@@ -55,6 +56,9 @@ RUNTIME_ROUTES: dict[str, Handler] = {
     "ContainerStatus": container_ops.container_status,
     "ListContainers": container_ops.list_containers,
     "ExecSync": exec_sync.exec_sync,
+    "Exec": streaming.exec_,
+    "Attach": streaming.attach,
+    "PortForward": streaming.port_forward,
     "ReopenContainerLog": container_log.reopen_container_log,
     "UpdateContainerResources": container_update.update_container_resources,
     "ContainerStats": stats.container_stats,

@@ -30,6 +30,7 @@ from servin_cri.routes import (
     Handler,
     StreamHandler,
 )
+from servin_cri.streaming.http_server import DEFAULT_ADDRESS, StreamingServer
 from servin_cri.tcp import TcpListener, add_tcp_port
 
 if TYPE_CHECKING:
@@ -132,8 +133,12 @@ class CriServer:
         *,
         cni: CniLocations | None = None,
         tcp: TcpListener | None = None,
+        streaming_address: str = DEFAULT_ADDRESS,
     ) -> None:
         self.node = Node(core, cni or CniLocations())
+        # Exec, Attach and PortForward answer with its URLs.
+        self.streaming = StreamingServer(self.node, streaming_address)
+        self.node.streaming = self.streaming
         self.socket_path = Path(socket_path)
         self.tcp = tcp
         self.tcp_port = 0
@@ -144,6 +149,7 @@ class CriServer:
     async def start(self) -> None:
         self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         _remove_stale_socket(self.socket_path)
+        await self.streaming.start()
         server = grpc.aio.server(
             interceptors=[Instrument()],
             options=[
@@ -177,5 +183,6 @@ class CriServer:
         if server is None:
             return
         await server.stop(_STOP_GRACE)
+        await self.streaming.stop()
         self.socket_path.unlink(missing_ok=True)
         self._log.info("stopped")

@@ -1,0 +1,136 @@
+"""The streaming server: the HTTP end of the URLs Exec, Attach and
+PortForward hand out (``http://ADDR/exec/TOKEN`` and so on).
+
+aiohttp on 127.0.0.1 and a free port unless told another address: kubelet
+reaches it (or proxies the API server's requests to it) from the node
+itself. A request's token is used up when it arrives, valid or not for
+its upgrade; an unknown, used or expired token is 404. Both transports
+are served on every path: WebSocket (``Upgrade: websocket``) and SPDY/3.1.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from servin_core import log
+from servin_cri.streaming.attach_run import run_attach
+from servin_cri.streaming.exec_run import run_exec
+from servin_cri.streaming.remote_io import Options, RemoteIO
+from servin_cri.streaming.spdy_portforward import serve_port_forward_spdy
+from servin_cri.streaming.spdy_remote import REMOTE_PROTOCOLS, serve_remote_spdy
+from servin_cri.streaming.spdy_session import SpdySession
+from servin_cri.streaming.spdy_upgrade import is_spdy_upgrade, negotiate, upgrade
+from servin_cri.streaming.tokens import TokenCache
+from servin_cri.streaming.websocket import serve_remote_ws
+from servin_cri.streaming.ws_portforward import (
+    PORTFORWARD_PROTOCOL,
+    serve_port_forward_ws,
+)
+
+if TYPE_CHECKING:
+    from servin_cri.node import Node
+
+__all__ = ["DEFAULT_ADDRESS", "StreamingServer"]
+
+DEFAULT_ADDRESS = "127.0.0.1:0"
+KINDS = ("exec", "attach", "portforward")
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"streaming address {address!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+class StreamingServer:
+    """Serves the streams of one node's CRI."""
+
+    def __init__(
+        self,
+        node: Node,
+        address: str = DEFAULT_ADDRESS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.node = node
+        self.host, self.port = _split(address)
+        self.tokens = TokenCache(clock)
+        self._runner: web.AppRunner | None = None
+        self._log = log.for_object(log.cri, "streaming", address)
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def url_for(self, kind: str, request: Any) -> str:
+        """A URL that serves ``request`` once, for a minute."""
+        return f"{self.base_url}/{kind}/{self.tokens.insert(kind, request)}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        for kind in KINDS:
+            app.router.add_route("*", f"/{kind}/{{token}}", self._handler(kind))
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        server: Any = site._server  # aiohttp names no public way to its port
+        self.port = server.sockets[0].getsockname()[1]
+        self._runner = runner
+        self._log = log.for_object(log.cri, "streaming", self.base_url)
+        self._log.info("serving exec, attach and port-forward")
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+            self._log.info("stopped")
+
+    def _handler(self, kind: str) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> Any:
+            pending = self.tokens.consume(kind, request.match_info["token"])
+            if pending is None:
+                raise web.HTTPNotFound(text="unknown or expired token")
+            self._log.info("%s for %s", kind, request.remote)
+            if kind == "portforward":
+                return await self._port_forward(request, pending.request)
+            return await self._remote(request, kind, pending.request)
+
+        return handle
+
+    async def _remote(self, request: web.Request, kind: str, cri: Any) -> Any:
+        options = Options(cri.stdin, cri.stdout, cri.stderr, cri.tty)
+        core = self.node.core
+
+        async def run(io: RemoteIO) -> dict[str, Any]:
+            if kind == "exec":
+                return await run_exec(core, cri.container_id, list(cri.cmd), io)
+            return await run_attach(core, cri.container_id, io)
+
+        if is_spdy_upgrade(request):
+            conn = upgrade(request, negotiate(request, REMOTE_PROTOCOLS))
+            session = SpdySession(conn, self._log)
+            session.start()
+            await serve_remote_spdy(session, options, run)
+            return web.Response()
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return await serve_remote_ws(request, options, run)
+        raise web.HTTPBadRequest(text="expected an upgrade to WebSocket or SPDY/3.1")
+
+    async def _port_forward(self, request: web.Request, cri: Any) -> Any:
+        pod_id: str = cri.pod_sandbox_id
+        if is_spdy_upgrade(request):
+            conn = upgrade(request, negotiate(request, (PORTFORWARD_PROTOCOL,)))
+            session = SpdySession(conn, self._log)
+            session.start()
+            await serve_port_forward_spdy(session, self.node, pod_id)
+            return web.Response()
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            ports = [int(p) for p in cri.port]
+            return await serve_port_forward_ws(request, self.node, pod_id, ports)
+        raise web.HTTPBadRequest(text="expected an upgrade to WebSocket or SPDY/3.1")
