@@ -70,12 +70,52 @@ def _string_map(body: dict[str, Any], key: str) -> dict[str, str]:
 
 def _number(body: dict[str, Any], key: str) -> int | None:
     value = _get(body, key, int)
+    if value is not None and value < 0:
+        raise InvalidArgument("field", f"HostConfig.{key}", "must not be negative")
     return int(value) if value else None
+
+
+_FIELDS = frozenset(
+    [
+        "Hostname",
+        "Domainname",
+        "User",
+        "AttachStdin",
+        "AttachStdout",
+        "AttachStderr",
+        "ExposedPorts",
+        "Tty",
+        "OpenStdin",
+        "StdinOnce",
+        "Env",
+        "Cmd",
+        "Healthcheck",
+        "ArgsEscaped",
+        "Image",
+        "Volumes",
+        "WorkingDir",
+        "Entrypoint",
+        "NetworkDisabled",
+        "MacAddress",
+        "OnBuild",
+        "Labels",
+        "StopSignal",
+        "StopTimeout",
+        "Shell",
+        "HostConfig",
+        "NetworkingConfig",
+        "Platform",
+    ]
+)
+"""docker's create body: a field outside it is a mistake worth a 400."""
 
 
 def config_from_docker(body: dict[str, Any]) -> ContainerConfig:
     """The ContainerConfig for a create request; InvalidArgument names the
     first bad field."""
+    unknown = sorted(set(body) - _FIELDS)
+    if unknown:
+        raise InvalidArgument("field", unknown[0], "not a field of a create request")
     image = _get(body, "Image", str)
     if not image:
         raise InvalidArgument("field", "Image", "an image is required")

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from servin_core.containers.model import Container
     from servin_core.core import Core
 
+_FILTERS = frozenset(
+    {"ancestor", "before", "exited", "id", "label", "name", "network", "since"}
+    | {"status", "volume"}
+)
+
 __all__ = ["CONSOLE_SIZES", "register", "until_disconnected"]
 
 T = TypeVar("T")
@@ -104,13 +109,29 @@ def _matches(core: Core, container: Container, wanted: dict[str, list[str]]) -> 
         "exited": lambda v: (
             container.state is State.EXITED and str(container.exit_code or 0) == v
         ),
+        "before": lambda v: container.created < _created(core, v),
+        "since": lambda v: container.created > _created(core, v),
+        "volume": lambda v: any(
+            v in (m.source, m.target) for m in container.config.mounts
+        ),
+        "network": lambda v: v in _network_names(core, container),
     }
     for key, values in wanted.items():
-        if key not in checks:
-            raise InvalidArgument("filter", key, "not supported for containers")
         if values and not any(checks[key](v) for v in values):
             return False
     return True
+
+
+def _created(core: Core, text: str) -> float:
+    return core.containers.resolve(text).created
+
+
+def _network_names(core: Core, container: Container) -> set[str]:
+    names = set()
+    for endpoint in core.networks.endpoints_of(container.id):
+        network = core.networks.get(endpoint.network_id)
+        names |= {network.name, network.id}
+    return names
 
 
 def _image_id(core: Core, text: str) -> str | None:
@@ -123,6 +144,7 @@ def _image_id(core: Core, text: str) -> str | None:
 async def list_(request: web.Request) -> web.Response:
     core = core_of(request)
     wanted = params.filters_of(request)
+    params.check_filters(wanted, _FILTERS, "containers")
     every = params.flag(request, "all")
     limit = params.integer(request, "limit")
     containers = sorted(

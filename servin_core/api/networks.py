@@ -17,6 +17,8 @@ from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.errors import InvalidArgument
 
+_FILTERS = frozenset({"driver", "id", "label", "name", "scope", "type"})
+
 __all__ = ["register"]
 
 
@@ -46,8 +48,6 @@ def _matches(network: Any, wanted: dict[str, list[str]]) -> bool:
         "scope": lambda v: v == "local",
     }
     for key, values in wanted.items():
-        if key not in checks:
-            raise InvalidArgument("filter", key, "not supported for networks")
         if values and not any(checks[key](v) for v in values):
             return False
     return True
@@ -59,6 +59,7 @@ async def list_(request: web.Request) -> web.Response:
     core = core_of(request)
     await asyncio.to_thread(ensure_default, core)
     wanted = params.filters_of(request)
+    params.check_filters(wanted, _FILTERS, "networks")
     shown = [_details(request, n) for n in core.networks.list() if _matches(n, wanted)]
     return web.json_response(shown)
 

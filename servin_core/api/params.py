@@ -20,6 +20,7 @@ from servin_core.errors import InvalidArgument
 __all__ = [
     "MAX_BODY",
     "body_json",
+    "check_filters",
     "filters_of",
     "flag",
     "integer",
@@ -76,6 +77,14 @@ def filters_of(request: web.Request) -> dict[str, list[str]]:
                 "filter", key, "values must be a list or an object of booleans"
             )
     return result
+
+
+def check_filters(
+    wanted: dict[str, list[str]], allowed: frozenset[str], kind: str
+) -> None:
+    """InvalidArgument naming the first filter ``kind`` does not have."""
+    for key in sorted(set(wanted) - allowed):
+        raise InvalidArgument("filter", key, f"not supported for {kind}")
 
 
 def labels_match(labels: dict[str, str], wanted: list[str]) -> bool:

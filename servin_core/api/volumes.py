@@ -13,6 +13,8 @@ from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.errors import InvalidArgument
 
+_FILTERS = frozenset({"dangling", "driver", "label", "name"})
+
 __all__ = ["register"]
 
 
@@ -29,6 +31,7 @@ async def list_(request: web.Request) -> web.Response:
 
     core = core_of(request)
     wanted = params.filters_of(request)
+    params.check_filters(wanted, _FILTERS, "volumes")
     used = store_of(core).used() if "dangling" in wanted else set()
     shown = []
     for volume in await asyncio.to_thread(list_volumes, core):
@@ -46,8 +49,6 @@ def _matches(volume: Any, wanted: dict[str, list[str]], used: set[str]) -> bool:
         "dangling": lambda v: (volume.name not in used) == (v.lower() in ("true", "1")),
     }
     for key, values in wanted.items():
-        if key not in checks:
-            raise InvalidArgument("filter", key, "not supported for volumes")
         if values and not any(checks[key](v) for v in values):
             return False
     return True

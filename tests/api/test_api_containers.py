@@ -1,0 +1,98 @@
+"""Container endpoints beyond run: filters in both forms, the lifecycle
+verbs, wait's early headers, top, changes, export, prune."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import tarfile
+from urllib.parse import quote
+
+from api_daemon import Daemon
+
+
+def _ids(daemon: Daemon, filters: object) -> list[str]:
+    target = "/v1.50/containers/json?all=1&filters=" + quote(json.dumps(filters))
+    reply = daemon.request("GET", target)
+    assert reply.status == 200, reply.body
+    return sorted(c["Id"] for c in reply.json())
+
+
+def test_list_takes_both_forms_of_filters(daemon: Daemon, busybox: str) -> None:
+    labelled = daemon.docker_ok(
+        "create", "--label", "tier=web", "--name", "front", busybox, "true"
+    ).strip()
+    daemon.docker_ok("create", "--label", "tier=db", busybox, "true")
+
+    new_form = _ids(daemon, {"label": ["tier=web"]})
+    old_form = _ids(daemon, {"label": {"tier=web": True}})
+    by_name = _ids(daemon, {"name": ["front"], "status": ["created"]})
+    none = _ids(daemon, {"status": ["running"]})
+
+    assert new_form == old_form == by_name == [labelled]
+    assert none == []
+
+
+def test_lifecycle_verbs(daemon: Daemon, busybox: str) -> None:
+    daemon.docker_ok("run", "-d", "--name", "life", busybox, "sleep", "300")
+
+    paused = daemon.docker("pause", "life")
+    state_paused = daemon.docker_ok("inspect", "-f", "{{.State.Status}}", "life")
+    daemon.docker_ok("unpause", "life")
+    renamed = daemon.docker("rename", "life", "renamed")
+    top = daemon.docker_ok("top", "renamed")
+    daemon.docker_ok("exec", "renamed", "touch", "/made-here")
+    changes = daemon.docker_ok("diff", "renamed")
+    restarted = daemon.docker("restart", "-t", "1", "renamed")
+    started_again = daemon.docker_ok("inspect", "-f", "{{.State.Running}}", "renamed")
+    start_running = daemon.request("POST", "/v1.50/containers/renamed/start")
+    killed = daemon.docker("kill", "renamed")
+    code = daemon.docker_ok("wait", "renamed")
+    pruned = daemon.docker_ok("container", "prune", "-f")
+
+    assert paused.returncode == 0, paused.stderr
+    assert state_paused.strip() == "paused"
+    assert renamed.returncode == 0
+    assert "sleep 300" in top
+    assert "A /made-here" in changes
+    assert restarted.returncode == 0 and started_again.strip() == "true"
+    assert killed.returncode == 0
+    assert code.strip() == "137"
+    assert start_running.status == 304
+    assert "Deleted Containers" in pruned
+    assert daemon.docker_ok("ps", "-aq") == ""
+
+
+def test_wait_sends_headers_before_the_container_exits(
+    daemon: Daemon, busybox: str
+) -> None:
+    ident = daemon.docker_ok("create", busybox, "sh", "-c", "exit 9").strip()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(60)
+        sock.connect(str(daemon.socket))
+        sock.sendall(
+            f"POST /v1.50/containers/{ident}/wait?condition=next-exit HTTP/1.1\r\n"
+            "Host: docker\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+        daemon.docker_ok("start", ident)
+        rest = head.partition(b"\r\n\r\n")[2]
+        while b"StatusCode" not in rest:
+            rest += sock.recv(4096)
+
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b'"StatusCode": 9' in rest
+
+
+def test_export_gives_the_file_system_as_a_tar(daemon: Daemon, busybox: str) -> None:
+    daemon.docker_ok("run", "--name", "ex", busybox, "sh", "-c", "echo x > /marker")
+
+    reply = daemon.request("GET", "/v1.50/containers/ex/export")
+    with tarfile.open(fileobj=io.BytesIO(reply.body)) as tar:
+        names = {name.removeprefix("./") for name in tar.getnames()}
+
+    assert reply.status == 200
+    assert "marker" in names and "bin/busybox" in names
