@@ -67,13 +67,27 @@ def ensure_default(core: Core) -> Network:
     found = core.networks.find(DEFAULT_NETWORK)
     if found is not None:
         return found
+    # Once, when it is made: a subnet some other interface routes (podman's
+    # podman0 also defaults to 10.88.0.0/16) would leave it unreachable.
+    # Another Servin root's default network shares the bridge, so its route
+    # is no clash.
+    subnet = core.config.default_network_subnet
+    try:
+        check_subnet(DEFAULT_NETWORK, subnet, (), own_bridge=core.config.default_bridge)
+    except InvalidArgument as e:
+        raise InvalidArgument(
+            "network",
+            DEFAULT_NETWORK,
+            f"{e.reason}; choose another with default_network_subnet (and"
+            " default_bridge) in the configuration",
+        ) from e
     network = Network(
         id=secrets.token_hex(32),
         name=DEFAULT_NETWORK,
         driver="bridge",
         bridge=core.config.default_bridge,
-        subnet=core.config.default_network_subnet,
-        gateway=_first_host(core.config.default_network_subnet),
+        subnet=subnet,
+        gateway=_first_host(subnet),
         internal=False,
         dns=False,  # as docker's default bridge: no name resolution
         labels={},

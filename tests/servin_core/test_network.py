@@ -4,7 +4,10 @@ rm, a failed start or a killed one."""
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -28,6 +31,7 @@ from servin_core.core import Core
 from servin_core.errors import Conflict, InvalidArgument, NotFound
 from servin_core.network.forwarding import ensure_forwarding
 from servin_core.network.manage import create_network, remove_network
+from servin_core.network.subnets import host_routes
 
 IMAGE = "servin-test/busybox"
 
@@ -278,6 +282,44 @@ async def test_an_unknown_network_is_refused_before_anything_is_made(
     assert box.db.query("SELECT * FROM endpoints") == []
 
 
+async def test_a_default_subnet_another_interface_routes_is_refused(
+    core: Core, busybox_rootfs_tar: Path
+) -> None:
+    await import_busybox(core, busybox_rootfs_tar)
+    subnet = _unrouted_subnet()
+    dummy = f"svclash{os.getpid() % 100000}"
+    # A veth pair (this kernel has no dummy driver), both ends up so that
+    # the address's route is in force.
+    peer = dummy + "p"
+    subprocess.run(
+        ["ip", "link", "add", dummy, "type", "veth", "peer", "name", peer],
+        check=True,
+    )
+    try:
+        subprocess.run(
+            ["ip", "addr", "add", subnet.replace(".0/24", ".1/24"), "dev", dummy],
+            check=True,
+        )
+        for end in (dummy, peer):
+            subprocess.run(["ip", "link", "set", end, "up"], check=True)
+        config = dataclasses.replace(core.config, default_network_subnet=subnet)
+        with Core.open(config) as clashing:
+            with pytest.raises(InvalidArgument) as failure:
+                await lifecycle.create(
+                    clashing, ContainerConfig(image=IMAGE, cmd=["true"])
+                )
+            assert clashing.networks.list() == []
+            assert clashing.db.query("SELECT id FROM containers") == []
+    finally:
+        subprocess.run(["ip", "link", "del", dummy], check=True)
+
+    assert str(failure.value) == (
+        f"network servin: subnet {subnet} overlaps the host's route to {subnet}"
+        f" on {dummy}; choose another with default_network_subnet (and"
+        " default_bridge) in the configuration"
+    )
+
+
 async def test_a_network_with_a_container_is_not_removed(box: Core) -> None:
     create_network(box, "busy")
     await lifecycle.create(
@@ -304,6 +346,14 @@ def test_forwarding_is_turned_on_and_said_once(
         "[network=web] enabled IPv4 forwarding (net.ipv4.ip_forward = 1)"
         " for outbound traffic"
     ]
+
+
+def _unrouted_subnet() -> str:
+    taken = [route for _, route in host_routes()]
+    for candidate in ipaddress.ip_network("10.240.0.0/12").subnets(new_prefix=24):
+        if not any(candidate.overlaps(t) for t in taken):
+            return str(candidate)
+    raise AssertionError("no unrouted /24 left")
 
 
 def _free_port() -> int:
