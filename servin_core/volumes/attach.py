@@ -195,13 +195,22 @@ def prepare(core: Core, container: Container, rootfs: Path) -> list[dict[str, An
     own = {m.target: m for m in container.config.mounts if m.type == "volume"}
 
     driver = driver_of(core)
-    mounts = []
+    mounts, events = [], []
     for target, volume in fill(core, container, rootfs):
         mount = own.get(target)
-        options = [_propagation(mount.options if mount else ())]
-        if mount is not None and mount.read_only:
-            options.append("ro")
-        mounts.append(driver.oci_mount(volume, target, options))
+        propagation = _propagation(mount.options if mount else ())
+        read_only = mount is not None and mount.read_only
+        mounts.append(
+            driver.oci_mount(
+                volume, target, [propagation, *(["ro"] if read_only else [])]
+            )
+        )
+        events.append(
+            {"name": volume.name, "destination": target, "propagation": propagation,
+             "read/write": str(not read_only).lower()}
+        )  # fmt: skip
+    if events:
+        store_of(core).mounted(container.id, events)
     return mounts
 
 

@@ -124,6 +124,18 @@ class VolumeStore:
         )
         return [Binding(r[0], r[1], r[2], bool(r[3])) for r in rows]
 
+    def mounted(self, container_id: str, mounts: builtins.list[dict[str, str]]) -> None:
+        """Record docker's ``volume mount`` events of a start: each of
+        ``mounts`` has the volume's ``name``, ``destination``,
+        ``read/write`` and ``propagation``."""
+        with self._db.write() as conn:
+            for mount in mounts:
+                attributes = {k: v for k, v in mount.items() if k != "name"}
+                self._events.record(
+                    conn, "volume", "mount", mount["name"], container=container_id,
+                    driver="local", **attributes,
+                )  # fmt: skip
+
     def copied(self, container_id: str, target: str) -> None:
         """Record that the volume at ``target`` was filled (or found full)."""
         with self._db.write() as conn:

@@ -61,6 +61,12 @@ async def test_data_in_a_named_volume_outlives_its_container(box: Core) -> None:
     assert (status, text) == (0, "kept\n")
     host = volumes.driver_of(box).data("keep") / "file"
     assert host.read_text() == "kept\n"
+    events = [
+        (e.action, e.attributes.get("destination"))
+        for e in box.events.since()
+        if e.type == "volume" and e.actor_id == "keep"
+    ]
+    assert events == [("create", None), ("mount", "/data"), ("mount", "/data")]
 
 
 async def test_a_new_volume_is_filled_from_the_image(box: Core) -> None:
