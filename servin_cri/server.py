@@ -31,7 +31,7 @@ from servin_cri.routes import (
     StreamHandler,
 )
 from servin_cri.streaming.http_server import DEFAULT_ADDRESS, StreamingServer
-from servin_cri.tcp import TcpListener, add_tcp_port
+from servin_cri.tcp import TcpListener, add_tcp_port, check_tcp
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -147,9 +147,23 @@ class CriServer:
         self._log = log.for_object(log.cri, "socket", str(self.socket_path))
 
     async def start(self) -> None:
+        if self.tcp is not None:
+            check_tcp(self.tcp)  # before anything is bound
         self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         _remove_stale_socket(self.socket_path)
         await self.streaming.start()
+        try:
+            self._server = await self._serve()
+        except BaseException:
+            await self.streaming.stop()
+            raise
+        os.chmod(self.socket_path, _SOCKET_MODE)
+        if self.tcp is not None:
+            self._log.info("serving CRI v1, and on TCP port %d", self.tcp_port)
+        else:
+            self._log.info("serving CRI v1")
+
+    async def _serve(self) -> Any:
         server = grpc.aio.server(
             interceptors=[Instrument()],
             options=[
@@ -171,12 +185,7 @@ class CriServer:
         if self.tcp is not None:
             self.tcp_port = add_tcp_port(server, self.tcp)
         await server.start()
-        os.chmod(self.socket_path, _SOCKET_MODE)
-        self._server = server
-        if self.tcp is not None:
-            self._log.info("serving CRI v1, and on TCP port %d", self.tcp_port)
-        else:
-            self._log.info("serving CRI v1")
+        return server
 
     async def stop(self) -> None:
         server, self._server = self._server, None

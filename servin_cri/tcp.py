@@ -15,7 +15,7 @@ import grpc
 
 from servin_core.errors import InvalidArgument
 
-__all__ = ["DEFAULT_TCP_ADDRESS", "TcpListener", "add_tcp_port"]
+__all__ = ["DEFAULT_TCP_ADDRESS", "TcpListener", "add_tcp_port", "check_tcp"]
 
 DEFAULT_TCP_ADDRESS = "127.0.0.1:10010"
 
@@ -46,16 +46,22 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def check_tcp(listener: TcpListener) -> None:
+    """InvalidArgument unless ``listener`` is loopback or has TLS."""
+    host = _host(listener.address)
+    no_tls = listener.cert is None or listener.key is None
+    if no_tls and not _is_loopback(host):
+        raise InvalidArgument(
+            "CRI address",
+            listener.address,
+            "serving beyond loopback needs a TLS certificate and key",
+        )
+
+
 def add_tcp_port(server: Any, listener: TcpListener) -> int:
     """Bind ``server`` (a grpc.aio server) as ``listener`` says; the port."""
-    host = _host(listener.address)
+    check_tcp(listener)
     if listener.cert is None or listener.key is None:
-        if not _is_loopback(host):
-            raise InvalidArgument(
-                "CRI address",
-                listener.address,
-                "serving beyond loopback needs a TLS certificate and key",
-            )
         port: int = server.add_insecure_port(listener.address)
         return port
     try:
