@@ -18,7 +18,7 @@ from pathlib import Path
 from servin_core.config import Config
 from servin_core.network.subnets import host_routes
 
-__all__ = ["BRIDGE", "SUBNET", "config_file", "remove_bridge", "test_config"]
+__all__ = ["BRIDGE", "SUBNET", "config_file", "remove_bridge", "session_config"]
 
 BRIDGE = f"svt{os.getpid()}"[:15]
 
@@ -37,7 +37,7 @@ def _subnet() -> str:
 SUBNET = _subnet()
 
 
-def test_config(root: Path) -> Config:
+def session_config(root: Path) -> Config:
     """The configuration of a test's instance under ``root``."""
     return dataclasses.replace(
         Config().with_root(root), default_bridge=BRIDGE, default_network_subnet=SUBNET

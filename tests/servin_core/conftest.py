@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from netconfig import test_config
+from netconfig import session_config
 
 from servin_core.core import Core
 
 
 @pytest.fixture
 def core(tmp_path: Path) -> Iterator[Core]:
-    with Core.open(test_config(tmp_path / "root")) as c:
+    with Core.open(session_config(tmp_path / "root")) as c:
         yield c

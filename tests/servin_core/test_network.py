@@ -209,13 +209,13 @@ async def test_a_start_killed_after_joining_is_collected_by_the_next_command(
     script = (
         "import os, signal, sys\n"
         "sys.path[:0] = sys.argv[3:]\n"
-        "from netconfig import test_config\n"
+        "from netconfig import session_config\n"
         "from servin_core.core import Core\n"
         "from servin_core.containers import start\n"
         "from servin_core.containers.lifecycle import locked\n"
         "def die(*a, **k): os.kill(os.getpid(), signal.SIGKILL)\n"
         "start.launch = die\n"
-        "core = Core.open(test_config(__import__('pathlib').Path(sys.argv[1])))\n"
+        "core = Core.open(session_config(__import__('pathlib').Path(sys.argv[1])))\n"
         "locked(core, sys.argv[2], lambda c: start.start_locked(core, c))\n"
     )
     tests = Path(__file__).parent
