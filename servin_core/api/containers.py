@@ -259,6 +259,45 @@ async def prune(request: web.Request) -> web.Response:
     return web.json_response({"ContainersDeleted": removed, "SpaceReclaimed": 0})
 
 
+async def commit(request: web.Request) -> web.Response:
+    from servin_core.containers.commit import commit as commit_container
+
+    target = params.text(request, "container")
+    if not target:
+        raise InvalidArgument("parameter", "container", "name the container")
+    repo = params.text(request, "repo")
+    tag = params.text(request, "tag")
+    reference = f"{repo}:{tag or 'latest'}" if repo else None
+    changes = [
+        line
+        for item in request.query.getall("changes", [])
+        for line in item.splitlines()
+        if line.strip()
+    ]
+    image = await commit_container(
+        core_of(request),
+        target,
+        reference,
+        changes=changes,
+        message=params.text(request, "comment") or None,
+        author=params.text(request, "author") or None,
+        pause=params.flag(request, "pause", True),
+    )
+    return web.json_response({"Id": image.id}, status=201)
+
+
+async def update(request: web.Request) -> web.Response:
+    from servin_core.api.errors import error_reply
+
+    core_of(request).containers.resolve(_ident(request))
+    # TODO: changing limits of a created container needs a core operation
+    # (rewrite the config, then the runtime's update for a running one);
+    # none exists yet, so the API says so rather than pretending.
+    return error_reply(
+        501, "update is not supported: Servin sets a container's limits at create"
+    )
+
+
 def register(app: web.Application, routes: Routes) -> None:
     from servin_core.api import container_io
 
@@ -278,5 +317,7 @@ def register(app: web.Application, routes: Routes) -> None:
         ("wait", wait),
     ):
         routes.add("POST", f"/containers/{{id}}/{name}", handler)
+    routes.add("POST", "/containers/{id}/update", update)
     routes.add("DELETE", "/containers/{id}", remove)
+    routes.add("POST", "/commit", commit)
     container_io.register(app, routes)

@@ -96,3 +96,21 @@ def test_export_gives_the_file_system_as_a_tar(daemon: Daemon, busybox: str) -> 
 
     assert reply.status == 200
     assert "marker" in names and "bin/busybox" in names
+
+
+def test_commit_makes_an_image_and_update_says_it_is_not_supported(
+    daemon: Daemon, busybox: str
+) -> None:
+    daemon.docker_ok("run", "--name", "base", busybox, "sh", "-c", "echo v1 > /ver")
+
+    committed = daemon.docker(
+        "commit", "-c", "CMD cat /ver", "-m", "first", "base", "mine/committed:1"
+    )
+    ran = daemon.docker_ok("run", "--rm", "mine/committed:1")
+    updated = daemon.docker("update", "--memory", "64m", "base")
+
+    assert committed.returncode == 0, committed.stderr
+    assert committed.stdout.strip().startswith("sha256:")
+    assert ran == "v1\n"
+    assert updated.returncode == 1
+    assert "not supported" in updated.stderr
