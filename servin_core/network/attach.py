@@ -93,6 +93,13 @@ def join_endpoint(
     )
     ip, mac = _address(result, endpoint.interface)
     core.networks.set_running(endpoint, ip=ip, mac=mac, ports=ports)
+    log.for_object(log.network, "container", endpoint.container_id).info(
+        "joined network %s as %s on %s%s",
+        network.name,
+        ip,
+        endpoint.interface,
+        "".join(f", {port}" for port in ports),
+    )
     if network.dns:
         # After the ADD: the responder listens on the bridge's gateway
         # address, which the bridge plugin gives the bridge.
@@ -171,12 +178,13 @@ def leave_endpoint(core: Core, entry: cni_cache.CacheEntry) -> None:
         conflist["prevResult"] = entry.result
     netns = entry.netns if entry.netns and os.path.exists(entry.netns) else ""
     request = CniRequest(entry.container_id, netns, entry.ifname, conflist["name"])
+    logger = log.for_object(log.network, "container", entry.container_id)
     try:
         run_list("DEL", request, conflist)
     except CniError as e:
-        log.for_object(log.network, "container", entry.container_id).warning(
-            "leaving network %s: %s", conflist["name"], e.reason
-        )
+        logger.warning("leaving network %s: %s", conflist["name"], e.reason)
+    else:
+        logger.info("left network %s", conflist["name"])
     cni_cache.forget(core.config.data_dir, entry.container_id, entry.network_id)
 
 
