@@ -78,6 +78,8 @@ IMAGE_ROUTES: dict[str, Handler] = {
 RUNTIME_STREAMS: dict[str, StreamHandler] = {
     "StreamPodSandboxes": streams.stream_pod_sandboxes,
     "StreamContainers": streams.stream_containers,
+    "StreamContainerStats": streams.stream_container_stats,
+    "StreamPodSandboxStats": streams.stream_pod_sandbox_stats,
     "GetContainerEvents": container_events.get_container_events,
 }
 

@@ -1,6 +1,7 @@
-"""StreamPodSandboxes, StreamContainers and StreamImages: the List RPCs'
-answers sent in several messages, so that a node with many objects never
-meets gRPC's message size limit.
+"""StreamPodSandboxes, StreamContainers, StreamImages, StreamContainerStats
+and StreamPodSandboxStats: the List RPCs' answers sent in several
+messages, so that a node with many objects never meets gRPC's message size
+limit.
 """
 
 from __future__ import annotations
@@ -8,11 +9,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import TypeVar
 
-from servin_cri import container_ops, images, sandbox_ops
+from servin_cri import container_ops, images, sandbox_ops, stats
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 
-__all__ = ["stream_containers", "stream_images", "stream_pod_sandboxes"]
+__all__ = [
+    "stream_container_stats",
+    "stream_containers",
+    "stream_images",
+    "stream_pod_sandbox_stats",
+    "stream_pod_sandboxes",
+]
 
 _CHUNK = 500
 T = TypeVar("T")
@@ -48,3 +55,23 @@ async def stream_images(
     listed = await images.list_images(node, pb.ListImagesRequest(filter=request.filter))
     for chunk in _chunks(listed.images):
         yield pb.StreamImagesResponse(images=chunk)
+
+
+async def stream_container_stats(
+    node: Node, request: pb.StreamContainerStatsRequest
+) -> AsyncIterator[pb.StreamContainerStatsResponse]:
+    listed = await stats.list_container_stats(
+        node, pb.ListContainerStatsRequest(filter=request.filter)
+    )
+    for chunk in _chunks(listed.stats):
+        yield pb.StreamContainerStatsResponse(container_stats=chunk)
+
+
+async def stream_pod_sandbox_stats(
+    node: Node, request: pb.StreamPodSandboxStatsRequest
+) -> AsyncIterator[pb.StreamPodSandboxStatsResponse]:
+    listed = await stats.list_pod_sandbox_stats(
+        node, pb.ListPodSandboxStatsRequest(filter=request.filter)
+    )
+    for chunk in _chunks(listed.stats):
+        yield pb.StreamPodSandboxStatsResponse(pod_sandbox_stats=chunk)

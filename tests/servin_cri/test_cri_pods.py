@@ -486,3 +486,28 @@ async def test_stop_signal_and_devices_from_the_config(
     )
     assert (status.status.exit_code, status.status.reason) == (7, "Error")
     assert "got-usr1" in Path(status.status.log_path).read_text()
+
+
+async def test_stream_stats_send_what_the_lists_give(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container = await start_container(cri, pod, config, image, "z", "sleep", "3600")
+
+    containers = [
+        s.attributes.id
+        async for m in cri.runtime.StreamContainerStats(
+            pb.StreamContainerStatsRequest()
+        )
+        for s in m.container_stats
+    ]
+    pods = [
+        s.attributes.id
+        async for m in cri.runtime.StreamPodSandboxStats(
+            pb.StreamPodSandboxStatsRequest()
+        )
+        for s in m.pod_sandbox_stats
+    ]
+    assert (containers, pods) == ([container], [pod])
