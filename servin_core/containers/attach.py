@@ -75,6 +75,7 @@ __all__ = [
     "AttachEnd",
     "AttachResult",
     "OutputHandler",
+    "Stopped",
     "attach",
     "resize",
 ]

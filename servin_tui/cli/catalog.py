@@ -71,6 +71,11 @@ TOP_LEVEL: tuple[Entry, ...] = (
     _e("unpause", "containers_lifecycle", "resume paused containers"),
     _e("rename", "containers_lifecycle", "rename a container"),
     _e("exec", "containers_exec", "run a command in a running container"),
+    _e(
+        "attach",
+        "containers_attach",
+        "attach to a running container's input and output",
+    ),
     _e("top", "containers_exec", "show a container's processes"),
     _e("diff", "containers_exec", "show what a container changed in its file system"),
     _e("stats", "containers_stats", "show a live stream of containers' resource usage"),
@@ -111,6 +116,11 @@ CONTAINER_GROUP: tuple[Entry, ...] = (
     _e("rename", "containers_lifecycle", "rename a container"),
     _e("logs", "containers_logs", "print a container's output"),
     _e("exec", "containers_exec", "run a command in a running container"),
+    _e(
+        "attach",
+        "containers_attach",
+        "attach to a running container's input and output",
+    ),
     _e("top", "containers_exec", "show a container's processes"),
     _e("diff", "containers_exec", "show what a container changed in its file system"),
     _e("stats", "containers_stats", "show a live stream of containers' resource usage"),

@@ -1,4 +1,5 @@
-"""The user's terminal joined to a container's pty (``exec -t``).
+"""The user's terminal joined to a container's pty (``exec -t``; its raw
+mode and writing serve ``attach`` too).
 
 The runtime hands over the pty's master; from then on this module copies
 the user's keystrokes to it and its output to the user, with the user's
@@ -23,7 +24,7 @@ import tty
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-__all__ = ["console_copier"]
+__all__ = ["console_copier", "raw_mode", "write_all"]
 
 _CHUNK = 65536
 
@@ -54,7 +55,7 @@ async def _copy(master: int, stdin: int | None, stdout: int) -> None:
     # after it, so a command that reads before it looks sees the right size.
     resize()
     loop.add_signal_handler(signal.SIGWINCH, resize)
-    saved = _raw(stdin)
+    saved = raw_mode(stdin)
     finished: asyncio.Future[None] = loop.create_future()
 
     def from_master() -> None:
@@ -70,7 +71,7 @@ async def _copy(master: int, stdin: int | None, stdout: int) -> None:
             if not finished.done():
                 finished.set_result(None)
             return
-        _write_all(stdout, data)
+        write_all(stdout, data)
 
     def from_user() -> None:
         assert stdin is not None
@@ -80,7 +81,7 @@ async def _copy(master: int, stdin: int | None, stdout: int) -> None:
             # ends by itself, as docker's.
             loop.remove_reader(stdin)
             return
-        _write_all(master, data)
+        write_all(master, data)
 
     loop.add_reader(master, from_master)
     if stdin is not None:
@@ -96,7 +97,7 @@ async def _copy(master: int, stdin: int | None, stdout: int) -> None:
             termios.tcsetattr(stdin, termios.TCSADRAIN, saved)
 
 
-def _raw(fd: int | None) -> list[Any] | None:
+def raw_mode(fd: int | None) -> list[Any] | None:
     """Put terminal ``fd`` in raw mode; what restores it (None: not one)."""
     if fd is None or not os.isatty(fd):
         return None
@@ -105,7 +106,7 @@ def _raw(fd: int | None) -> list[Any] | None:
     return saved
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     """Write everything, waiting when ``fd`` is non-blocking and full."""
     view = memoryview(data)
     while view:

@@ -9,6 +9,7 @@ sit under ``container`` with docker's names there (``ls``, ``list`` and
 from __future__ import annotations
 
 from servin_tui.cli import (
+    containers_attach,
     containers_commit,
     containers_copy,
     containers_exec,
@@ -33,6 +34,7 @@ COMMANDS: list[Command] = [
     *containers_copy.COMMANDS,
     *containers_commit.COMMANDS,
     *containers_exec.COMMANDS,
+    *containers_attach.COMMANDS,
 ]
 """Registered at the top level under their names."""
 

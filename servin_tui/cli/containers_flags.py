@@ -159,6 +159,10 @@ def build_request(
         labels=_labels(args.label),
         tty=args.tty,
         open_stdin=args.interactive,
+        # docker's StdinOnce: the input of ``run -i`` (or a later ``start
+        # -ai``) closes the container's stdin when it ends; ``run -di``
+        # leaves it open for every attach.
+        stdin_once=args.interactive and not getattr(args, "detach", False),
         cap_add=list(args.cap_add),
         cap_drop=list(args.cap_drop),
         privileged=args.privileged,

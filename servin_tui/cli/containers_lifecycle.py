@@ -82,6 +82,12 @@ def _configure_start(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show the output until it exits, exit with its status (one container)",
     )
+    parser.add_argument(
+        "-i", "--interactive", action="store_true", help="attach standard input"
+    )
+    from servin_tui.cli.containers_attach import add_attach_flags
+
+    add_attach_flags(parser)
     _names(parser)
 
 
@@ -97,9 +103,31 @@ async def _run_start(session: Session, args: argparse.Namespace) -> int:
     from servin_tui.cli.containers_run import follow_until_exit
 
     core = session.core()
+    config = core.containers.resolve(args.containers[0]).config
+    if config.tty or (args.interactive and config.open_stdin):
+        return await _start_attached(session, core, args)
     container = await start(core, args.containers[0])
     # The log keeps earlier runs' output: show this run's only.
     return await follow_until_exit(session, core, container, since=container.started_at)
+
+
+async def _start_attached(
+    session: Session, core: Core, args: argparse.Namespace
+) -> int:
+    """``start -a`` of a container with a terminal or with ``-i``: attached
+    before its process runs (containers_attach.py); 0 once detached."""
+    from servin_tui.cli.containers_attach import attach_session, detach_keys_of
+
+    code = await attach_session(
+        session,
+        core,
+        args.containers[0],
+        stdin=args.interactive,
+        detach_keys=detach_keys_of(args),
+        sig_proxy=args.sig_proxy == "true",
+        stopped="start",
+    )
+    return 0 if code is None else code
 
 
 async def _start(core: Core, name: str, args: Any) -> object:

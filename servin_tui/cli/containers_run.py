@@ -1,7 +1,10 @@
 """``create`` and ``run``.
 
 ``run`` is create, start, then (without ``-d``) the container's output
-followed until it exits, and the container's exit status as ours. Exit
+followed until it exits, and the container's exit status as ours. With
+``-i`` or ``-t`` it attaches instead (containers_attach.py): attached
+before the process starts, input passed on, a terminal in raw mode, the
+detach keys. Exit
 statuses follow docker: 125 when Servin itself fails (a bad flag value, an
 image it cannot find, a name taken), 126 when the command cannot be
 executed, 127 when it does not exist, else the container's own.
@@ -11,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from servin_core.errors import NotFound, ServinError
 from servin_tui.cli.command import Command, Session
+from servin_tui.cli.containers_attach import add_attach_flags
 from servin_tui.cli.containers_flags import add_create_flags
 
 if TYPE_CHECKING:
@@ -25,7 +29,7 @@ if TYPE_CHECKING:
     from servin_core.core import Core
     from servin_tui.cli.containers_flags import CreateRequest
 
-__all__ = ["COMMANDS", "follow_until_exit"]
+__all__ = ["COMMANDS", "follow_until_exit", "proxy_signals"]
 
 SERVIN_FAILED = 125
 
@@ -41,6 +45,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run in the background, print the ID",
     )
+    add_attach_flags(parser)
     add_create_flags(parser)
 
 
@@ -54,7 +59,10 @@ async def _run_create(session: Session, args: argparse.Namespace) -> int:
 
 
 async def _run_run(session: Session, args: argparse.Namespace) -> int:
+    from servin_tui.cli.containers_attach import detach_keys_of
+
     try:
+        keys = detach_keys_of(args)
         container = await _create(session, args)
     except ServinError as e:
         return _failed(session, e, SERVIN_FAILED)
@@ -69,18 +77,25 @@ async def _run_run(session: Session, args: argparse.Namespace) -> int:
     if attached:
         mark_attached(core.config.run_dir, container.id)
     try:
-        return await _start_and_follow(session, core, container, args.detach)
+        return await _start_and_follow(session, core, container, args, keys)
     finally:
         if attached:
             unmark_attached(core.config.run_dir, container.id)
 
 
 async def _start_and_follow(
-    session: Session, core: Core, container: Container, detach: bool
+    session: Session,
+    core: Core,
+    container: Container,
+    args: argparse.Namespace,
+    keys: bytes,
 ) -> int:
     from servin_core.containers.lifecycle import start
 
+    detach = args.detach
     try:
+        if not detach and (container.config.open_stdin or container.config.tty):
+            return await _attach(session, core, container, args, keys)
         container = await start(core, container.id)
     except ServinError as e:
         # The core recorded docker's status for a failed start on the row:
@@ -96,6 +111,33 @@ async def _start_and_follow(
     code = await follow_until_exit(session, core, container)
     if container.config.auto_remove:
         # The exit's cleanup removes it too; here it is gone before we return.
+        await _remove_quietly(core, container.id)
+    return code
+
+
+async def _attach(
+    session: Session,
+    core: Core,
+    container: Container,
+    args: argparse.Namespace,
+    keys: bytes,
+) -> int:
+    """Start the container attached; its status (0 once detached: then it
+    runs on, and ``--rm`` is left to its exit)."""
+    from servin_tui.cli.containers_attach import attach_session
+
+    code = await attach_session(
+        session,
+        core,
+        container.id,
+        stdin=container.config.open_stdin,
+        detach_keys=keys,
+        sig_proxy=args.sig_proxy == "true",
+        stopped="start",
+    )
+    if code is None:
+        return 0
+    if container.config.auto_remove:
         await _remove_quietly(core, container.id)
     return code
 
@@ -167,7 +209,7 @@ async def follow_until_exit(
         stream_logs(core, container, out, err, follow=True, since=since)
     )
     waiting = asyncio.create_task(wait(core, container.id))
-    restore = _proxy_signals(core, container.id, waiting)
+    restore = proxy_signals(core, container.id, waiting)
     try:
         code = await waiting
         # Following ends once the log is complete after the exit.
@@ -191,8 +233,8 @@ async def follow_until_exit(
 _GIVE_UP_AFTER = 3
 
 
-def _proxy_signals(
-    core: Core, container_id: str, waiting: asyncio.Task[int]
+def proxy_signals(
+    core: Core, container_id: str, waiting: asyncio.Future[Any]
 ) -> Callable[[], None]:
     """Forward SIGINT and SIGTERM to the container until the third, which
     cancels ``waiting``; returns what puts the usual handlers back."""
