@@ -30,7 +30,8 @@ from servin_cri.routes import (
     Handler,
     StreamHandler,
 )
-from servin_cri.streaming.http_server import DEFAULT_ADDRESS, StreamingServer
+from servin_cri.streaming.http_server import StreamingServer
+from servin_cri.streaming.listener import StreamingListener
 from servin_cri.tcp import TcpListener, add_tcp_port, check_tcp
 
 if TYPE_CHECKING:
@@ -133,11 +134,11 @@ class CriServer:
         *,
         cni: CniLocations | None = None,
         tcp: TcpListener | None = None,
-        streaming_address: str = DEFAULT_ADDRESS,
+        streaming: StreamingListener | None = None,
     ) -> None:
         self.node = Node(core, cni or CniLocations())
         # Exec, Attach and PortForward answer with its URLs.
-        self.streaming = StreamingServer(self.node, streaming_address)
+        self.streaming = StreamingServer(self.node, streaming)
         self.node.streaming = self.streaming
         self.socket_path = Path(socket_path)
         self.tcp = tcp
@@ -188,10 +189,10 @@ class CriServer:
         return server
 
     async def stop(self) -> None:
+        await self.streaming.stop()
         server, self._server = self._server, None
         if server is None:
             return
         await server.stop(_STOP_GRACE)
-        await self.streaming.stop()
         self.socket_path.unlink(missing_ok=True)
         self._log.info("stopped")

@@ -2,7 +2,8 @@
 
 Layers, from the RPC in: ``rpcs`` (Exec, Attach, PortForward) check the
 request and put it in ``tokens`` under a single-use token; the URL it
-answers with points at ``http_server``, which takes the token back and
+answers with points at ``http_server`` (listening as ``listener`` says),
+which takes the token back and
 upgrades the connection to WebSocket (``websocket``, ``ws_portforward``)
 or SPDY/3.1 (``spdy_upgrade``, then ``spdy_session`` over
 ``spdy_frames``; ``spdy_remote``, ``spdy_portforward`` on top). Exec and

@@ -1,15 +1,17 @@
 """The streaming server: the HTTP end of the URLs Exec, Attach and
 PortForward hand out (``http://ADDR/exec/TOKEN`` and so on).
 
-aiohttp on 127.0.0.1 and a free port unless told another address: kubelet
-reaches it (or proxies the API server's requests to it) from the node
-itself. A request's token is used up when it arrives, valid or not for
-its upgrade; an unknown, used or expired token is 404. Both transports
-are served on every path: WebSocket (``Upgrade: websocket``) and SPDY/3.1.
+aiohttp on 127.0.0.1 and a free port unless told another address (and
+with TLS beyond loopback: listener.py): kubelet reaches it, or proxies the
+API server's requests to it, from the node itself. A request's token is
+used up when it arrives, valid or not for its upgrade; an unknown, used or
+expired token is 404. Both transports are served on every path: WebSocket
+(``Upgrade: websocket``) and SPDY/3.1.
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from servin_core import log
+from servin_core.errors import Unavailable
 from servin_cri.streaming.attach_run import run_attach
 from servin_cri.streaming.exec_run import run_exec
+from servin_cri.streaming.listener import StreamingListener
 from servin_cri.streaming.remote_io import Options, RemoteIO
 from servin_cri.streaming.spdy_portforward import serve_port_forward_spdy
 from servin_cri.streaming.spdy_remote import REMOTE_PROTOCOLS, serve_remote_spdy
@@ -34,17 +38,11 @@ from servin_cri.streaming.ws_portforward import (
 if TYPE_CHECKING:
     from servin_cri.node import Node
 
-__all__ = ["DEFAULT_ADDRESS", "StreamingServer"]
+__all__ = ["StreamingServer"]
 
-DEFAULT_ADDRESS = "127.0.0.1:0"
 KINDS = ("exec", "attach", "portforward")
-
-
-def _split(address: str) -> tuple[str, int]:
-    host, sep, port = address.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"streaming address {address!r} is not HOST:PORT")
-    return host.strip("[]"), int(port)
+_SHUTDOWN_TIMEOUT = 5.0
+"""How long open streams may go on once the server stops."""
 
 
 class StreamingServer:
@@ -53,32 +51,46 @@ class StreamingServer:
     def __init__(
         self,
         node: Node,
-        address: str = DEFAULT_ADDRESS,
+        listener: StreamingListener | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.node = node
-        self.host, self.port = _split(address)
+        self.listener = listener or StreamingListener()
+        self.host, self.port = self.listener.host_port()
         self.tokens = TokenCache(clock)
+        self._tls: ssl.SSLContext | None = None
         self._runner: web.AppRunner | None = None
-        self._log = log.for_object(log.cri, "streaming", address)
+        self._log = log.for_object(log.cri, "streaming", self.listener.address)
 
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def url_for(self, kind: str, request: Any) -> str:
         """A URL that serves ``request`` once, for a minute."""
         return f"{self.base_url}/{kind}/{self.tokens.insert(kind, request)}"
 
     async def start(self) -> None:
+        self._tls = self.listener.tls()
         app = web.Application()
         for kind in KINDS:
             app.router.add_route("*", f"/{kind}/{{token}}", self._handler(kind))
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=_SHUTDOWN_TIMEOUT,
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=self._tls)
+        try:
+            await site.start()
+        except OSError as e:
+            await runner.cleanup()
+            address = self.listener.address
+            raise Unavailable("streaming address", address, str(e.strerror)) from e
         server: Any = site._server  # aiohttp names no public way to its port
         self.port = server.sockets[0].getsockname()[1]
         self._runner = runner

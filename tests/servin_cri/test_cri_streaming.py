@@ -4,6 +4,7 @@ SPDY/3.1 (spdy_client.py), against real containers."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -36,7 +37,12 @@ async def ready(cri: Cri, published: list[str]) -> tuple[Cri, str]:
 
 
 async def pod_with(
-    cri: Cri, tmp_path: Path, image: str, *command: str, tty: bool = False
+    cri: Cri,
+    tmp_path: Path,
+    image: str,
+    *command: str,
+    tty: bool = False,
+    stdin: bool = False,
 ) -> tuple[str, str]:
     """A pod with one running container; (pod ID, container ID)."""
     meta = pb.PodSandboxMetadata(name="streams", namespace="default", uid="uid-s")
@@ -50,6 +56,7 @@ async def pod_with(
         command=list(command),
         log_path="app/0.log",
         tty=tty,
+        stdin=stdin,
     )
     created = await cri.runtime.CreateContainer(
         pb.CreateContainerRequest(
@@ -381,3 +388,90 @@ async def test_bad_streaming_requests_are_refused(
             await call
         assert caught.value.code() == code
         assert words in (caught.value.details() or "")
+
+
+async def test_v5_closes_stdin_with_its_close_message(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    _, container = await pod_with(cri, tmp_path, image, "sleep", "3600")
+    url = await exec_url(cri, container, "cat", stdin=True, stdout=True)
+    # cat ends only when its stdin does: channel 255 closes stream 0.
+    send = [b"\x00first line\n", b"\xff\x00"]
+    _, got = await ws_session(url, "v5.channel.k8s.io", send)
+    assert got[1] == b"first line\n"
+    assert status_of(got[3]) == SUCCESS
+
+
+async def test_a_command_that_cannot_run_is_a_failure_naming_it(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    _, container = await pod_with(cri, tmp_path, image, "sleep", "3600")
+    url = await exec_url(cri, container, "no-such-command", stdout=True)
+    _, got = await ws_session(url, "v5.channel.k8s.io")
+    status = status_of(got[3])
+    assert status["status"] == "Failure"
+    assert "no-such-command" in status["message"]
+
+
+async def test_attach_with_a_tty_takes_input_and_resizes(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    _, container = await pod_with(cri, tmp_path, image, "sh", tty=True, stdin=True)
+    answer = await cri.runtime.Attach(
+        pb.AttachRequest(container_id=container, stdin=True, stdout=True, tty=True)
+    )
+    status, _, client = await SpdyClient.upgrade(answer.url, "v4.channel.k8s.io")
+    assert status == 101
+    try:
+        ids = {
+            kind: client.open({"streamType": kind})
+            for kind in ("error", "stdin", "stdout", "resize")
+        }
+        client.send(ids["resize"], b'{"Width":90,"Height":25}')
+
+        async def sized() -> bool:
+            # conmon applies the size on its own time: ask until it shows.
+            client.send(ids["stdin"], b"stty size\n")
+            await asyncio.sleep(0.1)
+            return b"25 90" in client.streams[ids["stdout"]].data
+
+        await eventually(sized, "the attached shell to see the new size")
+    finally:
+        await client.close()
+
+    still = await cri.runtime.ContainerStatus(
+        pb.ContainerStatusRequest(container_id=container)
+    )
+    assert still.status.state == pb.CONTAINER_RUNNING
+
+
+async def test_a_client_that_goes_away_ends_its_command(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    _, container = await pod_with(cri, tmp_path, image, "sleep", "3600")
+
+    async def processes() -> str:
+        answer = await cri.runtime.ExecSync(
+            pb.ExecSyncRequest(container_id=container, cmd=["ps"], timeout=10)
+        )
+        return str(answer.stdout.decode())
+
+    url = await exec_url(cri, container, "sleep", "1234", stdout=True)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, protocols=("v5.channel.k8s.io",)),
+    ):
+
+        async def running() -> bool:
+            return "sleep 1234" in await processes()
+
+        await eventually(running, "the exec'd command to run")
+
+    async def ended() -> bool:
+        return "sleep 1234" not in await processes()
+
+    await eventually(ended, "the command to end with its client")
