@@ -364,14 +364,29 @@ async def test_keys_reach_the_program_as_an_xterm_sends_them(
         await listed(pilot, app)
         await pilot.press("E", "backspace", "backspace")
         # The program reads raw bytes and prints them in hex.
-        read = f"stty raw -echo; echo ready; head -c {len(expected)} | od -An -tx1"
-        await type_line(pilot, f"sh -c '{read}'")
+        # Then it asks for application cursor keys (DECCKM), as line
+        # editors do, and reads one more key.
+        read = (
+            f"stty raw -echo; echo ready; head -c {len(expected)} | od -An -tx1;"
+            r" printf '\033[?1h'; echo cursor-keys; head -c 3 | od -An -tx1"
+        )
+        await type_line(pilot, f'sh -c "{read}"')
         panel = app.query_one(ExecPanel)
-        await until(pilot, lambda: "ready" in panel.terminal.lines(), "raw mode")
+
+        def lines() -> list[str]:
+            # Raw output has no carriage returns: lines start where the
+            # last one ended.
+            return [line.strip() for line in panel.terminal.lines()]
+
+        await until(pilot, lambda: "ready" in lines(), "raw mode")
 
         await pilot.press(*KEYS)
+        await until(pilot, lambda: "cursor-keys" in lines(), "application mode")
+        await pilot.press("up")
         await until(pilot, lambda: panel.ended, "the command's end")
-        lines = panel.terminal.lines()
-        received = " ".join(lines[lines.index("ready") + 1 :]).split()
-        assert received == expected
+        shown = lines()
+        first = shown[shown.index("ready") + 1 : shown.index("cursor-keys")]
+        assert " ".join(first).split() == expected
+        after = shown[shown.index("cursor-keys") + 1 :]
+        assert " ".join(after).split() == ["1b", "4f", "41"]  # ESC O A
         assert panel.state.startswith("exited with 0")
