@@ -323,11 +323,17 @@ async def test_lines_scrolled_off_the_top_can_be_read_again(
         assert int(shown()[0]) == top
 
 
-async def test_the_palette_opens_a_shell(config: Config, running: Container) -> None:
+async def test_help_lists_exec_and_the_palette_opens_a_shell(
+    config: Config, running: Container
+) -> None:
     app = make_app(config)
 
     async with app.run_test(size=(100, 30)) as pilot:
         await listed(pilot, app)
+        [(heading, keys), *_] = app.help_sections()
+        assert heading == "This panel"
+        assert {("e", "Exec"), ("E", "Exec command")} <= set(keys)
+
         await pilot.press("colon")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")
         await pilot.press(*"Containers: exec")
