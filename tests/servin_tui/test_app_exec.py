@@ -396,3 +396,22 @@ async def test_keys_reach_the_program_as_an_xterm_sends_them(
         after = shown[shown.index("cursor-keys") + 1 :]
         assert " ".join(after).split() == ["1b", "4f", "41"]  # ESC O A
         assert panel.state.startswith("exited with 0")
+
+
+async def test_a_command_that_does_not_exist_is_reported(
+    config: Config, running: Container
+) -> None:
+    app = make_app(config)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await listed(pilot, app)
+        await pilot.press("E", "backspace", "backspace")
+        await type_line(pilot, "no-such-command")
+        panel = app.query_one(ExecPanel)
+        await until(pilot, lambda: panel.ended, "the failure")
+
+        assert panel.state.startswith("failed: ")
+        assert "no-such-command" in panel.state
+        [(severity, title, message)] = app.shown
+        assert (severity, title) == ("error", "exec failed")
+        assert message.startswith("container box: ") and "not found" in message
