@@ -45,6 +45,7 @@ SOCKET_MODE = 0o660
 SOCKET_GROUP = "servin"
 _SHUTDOWN_TIMEOUT = 2.0
 """Seconds open requests (followed logs, events) get when the daemon stops."""
+_SUN_PATH_MAX = 107
 _GLOBAL_VALUES = frozenset({"--root", "--config", "--log-level", "--theme"})
 
 
@@ -199,6 +200,13 @@ async def serve(core: Core, options: Options, stop: asyncio.Event) -> None:
     ours = -1
     try:
         unix = web.UnixSite(runner, str(path))
+        if len(os.fsencode(path)) > _SUN_PATH_MAX:
+            raise InvalidArgument(
+                "socket",
+                str(path),
+                f"longer than the {_SUN_PATH_MAX} bytes a unix socket's path may"
+                " have; choose a shorter --root",
+            )
         await unix.start()
         sites.append(unix)
         _secure_socket(path)
@@ -214,7 +222,8 @@ async def serve(core: Core, options: Options, stop: asyncio.Event) -> None:
         try:
             await stop.wait()
         finally:
-            await cri.stop()
+            if cri is not None:
+                await cri.stop()
     finally:
         log.api.info("stopping; containers keep running")
         await runner.cleanup()
@@ -229,12 +238,21 @@ def _remove_socket(path: Path, inode: int) -> None:
             path.unlink()
 
 
-async def _start_cri(core: Core) -> CriServer:
-    """The CRI beside the Engine API, on ``cri.sock`` in the run directory."""
-    from servin_cri.server import CriServer
+async def _start_cri(core: Core) -> CriServer | None:
+    """The CRI beside the Engine API, on ``cri.sock`` in the run directory;
+    None, logged as an error, if it cannot start: the Engine API serves on
+    without it."""
+    from servin_core import log
 
-    cri = CriServer(core, core.config.run_dir / CRI_SOCKET_NAME)
-    await cri.start()
+    path = core.config.run_dir / CRI_SOCKET_NAME
+    try:
+        from servin_cri.server import CriServer
+
+        cri = CriServer(core, path)
+        await cri.start()
+    except (ImportError, OSError, ServinError) as e:
+        log.api.error("the CRI is not served on %s: %s", path, e)
+        return None
     return cri
 
 

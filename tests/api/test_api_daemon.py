@@ -186,3 +186,17 @@ async def test_the_cri_answers_beside_the_engine_api(daemon: Daemon) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
     assert answer.runtime_name
     assert daemon.request("GET", "/_ping").status == 200
+
+
+def test_a_root_too_deep_for_a_socket_path_is_refused_by_name(
+    tmp_path: Path,
+) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+
+    refused = subprocess.run(
+        Daemon(deep).argv(), capture_output=True, text=True, timeout=60
+    )
+
+    assert refused.returncode == 1
+    assert "servin.sock" in refused.stderr
+    assert "shorter --root" in refused.stderr
