@@ -1,4 +1,6 @@
-"""Exec and attach over SPDY/3.1 (``v4.channel.k8s.io``).
+"""Exec and attach over SPDY/3.1 (``v5.channel.k8s.io`` or
+``v4.channel.k8s.io``: over SPDY they are the same, since a client closes
+its stdin by finishing that stream; kubelet offers both too).
 
 The client opens one stream per purpose, named by its ``streamType``
 header: ``error`` always, ``stdin``, ``stdout`` and ``stderr`` as the
@@ -22,7 +24,7 @@ from servin_cri.streaming.status import failure
 
 __all__ = ["REMOTE_PROTOCOLS", "serve_remote_spdy"]
 
-REMOTE_PROTOCOLS = ("v4.channel.k8s.io",)
+REMOTE_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 _STREAMS_TIMEOUT = 30.0
 """How long the client has to open its streams (kubelet allows 30 s)."""
 

@@ -20,6 +20,7 @@ from aiohttp import WSMsgType, web
 from servin_core.errors import ServinError
 from servin_cri.node import Node
 from servin_cri.streaming.pod_port import dial, relay
+from servin_cri.streaming.websocket import offered_protocols
 
 __all__ = ["PORTFORWARD_PROTOCOL", "serve_port_forward_ws"]
 
@@ -80,6 +81,8 @@ async def serve_port_forward_ws(
     ports = _ports(request, allowed)
     if not ports:
         raise web.HTTPBadRequest(text="no port to forward given")
+    if PORTFORWARD_PROTOCOL not in offered_protocols(request):
+        raise web.HTTPBadRequest(text=f"expected the protocol {PORTFORWARD_PROTOCOL}")
     ws = web.WebSocketResponse(protocols=(PORTFORWARD_PROTOCOL,), max_msg_size=0)
     await ws.prepare(request)
     forwards = [_Port(ws, index, port) for index, port in enumerate(ports)]

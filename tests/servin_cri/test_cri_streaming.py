@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import time
+from base64 import b64decode
 from pathlib import Path
 from typing import Any
 
@@ -89,19 +90,24 @@ async def ws_session(
             await ws.send_bytes(outgoing)
         async for message in ws:
             if message.type == aiohttp.WSMsgType.BINARY:
-                channel = message.data[0]
-                received[channel] = received.get(channel, b"") + message.data[1:]
+                channel, data = message.data[0], message.data[1:]
+            else:  # base64: an ASCII digit, then the data
+                channel, data = int(message.data[0]), b64decode(message.data[1:])
+            received[channel] = received.get(channel, b"") + data
         return ws.protocol, received
 
 
 async def spdy_exec(
-    url: str, kinds: list[str], stdin: bytes | None = None
+    url: str,
+    kinds: list[str],
+    stdin: bytes | None = None,
+    protocol: str = "v4.channel.k8s.io",
 ) -> dict[str, bytes]:
     """Open the streams ``kinds`` (error first, as clients do), send
     ``stdin`` and close it, and gather what each output stream got."""
-    status, headers, client = await SpdyClient.upgrade(url, "v4.channel.k8s.io")
+    status, headers, client = await SpdyClient.upgrade(url, protocol)
     assert status == 101
-    assert headers["x-stream-protocol-version"] == "v4.channel.k8s.io"
+    assert headers["x-stream-protocol-version"] == protocol
     ids = {kind: client.open({"streamType": kind}) for kind in kinds}
     if stdin is not None:
         client.send(ids["stdin"], stdin, fin=True)
@@ -126,7 +132,9 @@ def test_the_spdy_dictionary_is_the_drafts() -> None:
     assert hashlib.sha256(SPDY3_DICTIONARY).hexdigest() == digest
 
 
-@pytest.mark.parametrize("protocol", ["v5.channel.k8s.io", "v4.channel.k8s.io"])
+@pytest.mark.parametrize(
+    "protocol", ["v5.channel.k8s.io", "v4.channel.k8s.io", "v4.base64.channel.k8s.io"]
+)
 async def test_exec_over_websocket_gives_output_and_success(
     ready: tuple[Cri, str], tmp_path: Path, protocol: str
 ) -> None:
@@ -141,16 +149,16 @@ async def test_exec_over_websocket_gives_output_and_success(
     assert status_of(got[3]) == SUCCESS
 
 
+@pytest.mark.parametrize("protocol", ["v5.channel.k8s.io", "v4.channel.k8s.io"])
 async def test_exec_over_spdy_gives_output_and_success(
-    ready: tuple[Cri, str], tmp_path: Path
+    ready: tuple[Cri, str], tmp_path: Path, protocol: str
 ) -> None:
     cri, image = ready
     _, container = await pod_with(cri, tmp_path, image, "sleep", "3600")
     url = await exec_url(cri, container, "cat", stdin=True, stdout=True, stderr=True)
 
-    got = await spdy_exec(
-        url, ["error", "stdin", "stdout", "stderr"], stdin=b"through stdin\n"
-    )
+    kinds = ["error", "stdin", "stdout", "stderr"]
+    got = await spdy_exec(url, kinds, stdin=b"through stdin\n", protocol=protocol)
     assert got["stdout"] == b"through stdin\n"
     assert got["stderr"] == b""
     assert status_of(got["error"]) == SUCCESS
@@ -336,11 +344,16 @@ async def test_a_used_or_expired_token_is_not_found(
             async with session.get(url) as answer:
                 assert answer.status == 404, url
 
+    # A protocol the server does not speak: SPDY answers 403, WebSocket 400.
     tokens.clock = time.monotonic
     wrong = await exec_url(cri, container, "true", stdout=True)
     status, _, client = await SpdyClient.upgrade(wrong, "v1.channel.k8s.io")
     await client.close()
     assert status == 403
+    wrong = await exec_url(cri, container, "true", stdout=True)
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await ws_session(wrong, "channel.k8s.io")
+    assert refused.value.status == 400
 
 
 async def test_bad_streaming_requests_are_refused(
