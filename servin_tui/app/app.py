@@ -36,7 +36,7 @@ from servin_tui.app.themes import (
     remember_theme,
     remembered_theme,
 )
-from servin_tui.app.unavailable import UnavailablePanel
+from servin_tui.app.unavailable import CREATE_ONLY, CreateOnlyPanel, UnavailablePanel
 
 __all__ = ["PANELS", "ServinApp"]
 
@@ -135,6 +135,8 @@ class ServinApp(App[None]):
                 with TabPane(f"{n} {title}", id=f"tab-{ident}"):
                     if ident in _LISTS:
                         yield _LISTS[ident](self.backend, self.clock, id=ident)
+                    elif ident in CREATE_ONLY:
+                        yield CreateOnlyPanel(self.backend, id=ident)
                     else:
                         yield UnavailablePanel(id=ident)
         yield Footer(compact=True, show_command_palette=False)
@@ -255,6 +257,12 @@ class ServinApp(App[None]):
                 yield SystemCommand(
                     title, help_text, partial(self._panel_action, ident, action)
                 )
+        for ident, title in (("volumes", "volume"), ("networks", "network")):
+            yield SystemCommand(
+                f"{ident.capitalize()}: create",
+                f"Create a {title}",
+                partial(self._create_in, ident),
+            )
         yield SystemCommand("Help", "Show every key", self.action_help)
         yield SystemCommand(
             "Next theme", "Cycle dark, light, high contrast", self.action_cycle_theme
@@ -264,3 +272,8 @@ class ServinApp(App[None]):
     def _panel_action(self, ident: str, action: str) -> None:
         self.action_show_panel(ident)
         self.call_next(self.run_action, action, self.panel(ident))
+
+    def _create_in(self, ident: str) -> None:
+        self.action_show_panel(ident)
+        panel = self.query_one(f"#{ident}", CreateOnlyPanel)
+        self.call_next(panel.action_create)

@@ -26,6 +26,8 @@ from servin_core.images.store import Image
 
 if TYPE_CHECKING:
     from servin_core.containers.stats import Sample
+    from servin_core.network.model import Network
+    from servin_core.volumes.model import Volume
 
 __all__ = ["Backend", "ContainerAction", "ExecSession", "PruneResult"]
 
@@ -152,6 +154,30 @@ class Backend(Protocol):
         self, config: ContainerConfig, *, name: str | None = None
     ) -> Container:
         """Create (not start) a container; the image must be present."""
+        ...
+
+    # Volumes and networks
+
+    async def create_volume(
+        self,
+        name: str | None,
+        *,
+        labels: dict[str, str],
+        options: dict[str, str],
+    ) -> Volume:
+        """A new local volume (a generated name without ``name``)."""
+        ...
+
+    async def create_network(
+        self,
+        name: str,
+        *,
+        subnet: str | None,
+        gateway: str | None,
+        internal: bool,
+        labels: dict[str, str],
+    ) -> Network:
+        """A new bridge network (a free subnet without ``subnet``)."""
         ...
 
     # Exec and stats

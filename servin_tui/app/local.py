@@ -14,7 +14,7 @@ import importlib
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from servin_core.config import Config
 from servin_core.containers.logs import LogLine
@@ -26,6 +26,10 @@ from servin_core.events import Event
 from servin_core.images.progress import ProgressCallback, ProgressEvent
 from servin_core.images.store import Image
 from servin_tui.app.backend import ContainerAction, ExecSession, PruneResult
+
+if TYPE_CHECKING:
+    from servin_core.network.model import Network
+    from servin_core.volumes.model import Volume
 
 __all__ = ["LIFECYCLE_MODULE", "LocalBackend"]
 
@@ -230,6 +234,40 @@ class LocalBackend:
         from servin_core.containers.lifecycle import create
 
         return await self._run(create(self._core, config, name=name))
+
+    # Volumes and networks
+
+    async def create_volume(
+        self,
+        name: str | None,
+        *,
+        labels: dict[str, str],
+        options: dict[str, str],
+    ) -> Volume:
+        from servin_core.volumes.operations import create
+
+        return await self._run(create(self._core, name, labels=labels, options=options))
+
+    async def create_network(
+        self,
+        name: str,
+        *,
+        subnet: str | None,
+        gateway: str | None,
+        internal: bool,
+        labels: dict[str, str],
+    ) -> Network:
+        from servin_core.network.manage import create_network
+
+        return await self._call(
+            create_network,
+            self._core,
+            name,
+            subnet=subnet,
+            gateway=gateway,
+            internal=internal,
+            labels=labels,
+        )
 
     # Exec and stats
 

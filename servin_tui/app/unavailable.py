@@ -9,10 +9,13 @@ panels as the core grows.
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-__all__ = ["UNAVAILABLE", "UnavailablePanel"]
+from servin_tui.app.backend import Backend
+
+__all__ = ["CREATE_ONLY", "UNAVAILABLE", "CreateOnlyPanel", "UnavailablePanel"]
 
 UNAVAILABLE = {
     "pods": (
@@ -69,3 +72,43 @@ class UnavailablePanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(f"{self.feature}: not available yet", classes="title")
         yield Static(self.why, classes="why")
+
+
+CREATE_ONLY = {
+    "volumes": (
+        "Volumes",
+        "The TUI does not list volumes yet (`servin-tui volume ls` does). "
+        "Press c to create one.",
+    ),
+    "networks": (
+        "Networks",
+        "The TUI does not list networks yet (`servin-tui network ls` does). "
+        "Press c to create one.",
+    ),
+}
+"""Panels whose objects the core has but the TUI cannot list yet."""
+
+
+class CreateOnlyPanel(UnavailablePanel):
+    """Volumes or networks: no list yet, but ``c`` creates one."""
+
+    # TODO: list volumes and networks live like containers (the core's
+    # APIs have landed; the panels are still to be written), then drop this.
+    BINDINGS = [Binding("c", "create", "Create")]
+
+    def __init__(self, backend: Backend, *, id: str) -> None:
+        super().__init__(id=id)
+        self.backend = backend
+        self.feature, self.why = CREATE_ONLY[id]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.feature, classes="title")
+        yield Static(self.why, classes="why")
+
+    def action_create(self) -> None:
+        from servin_tui.app.create_dialogs import NetworkDialog, VolumeDialog
+
+        if self.id == "volumes":
+            self.app.push_screen(VolumeDialog(self.backend))
+        else:
+            self.app.push_screen(NetworkDialog(self.backend))

@@ -23,7 +23,6 @@ from servin_core.images.importer import import_image
 from servin_core.images.push import push
 from servin_tui.app.containers import ContainersPanel
 from servin_tui.app.run_dialog import RunDialog
-from servin_tui.app.transfer import LayerProgress
 
 LOOP = "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done"
 
@@ -146,22 +145,17 @@ async def test_a_missing_image_is_pulled_first_with_progress(
             await import_image(pusher, source, name)
         await push(pusher, name)
     app = make_app(config)
-    bars: list[str] = []
 
     async with app.run_test(size=(100, 34)) as pilot:
         dialog = await open_dialog(pilot, app)
         await fill(pilot, dialog, image=name, command=f'sh -c "{LOOP}"')
         await pilot.press("enter")
-
-        def closed() -> bool:
-            bars.extend(row.digest for row in dialog.query(LayerProgress))
-            return app.screen is not dialog
-
-        await until(pilot, closed, "the dialog closed")
+        await until(pilot, lambda: app.screen is not dialog, "the dialog closed")
 
     [image] = core.images.list()
     assert image.tags == (name,)
-    assert {layer.digest for layer in image.layers} <= set(bars)
+    # A bar per layer, each finished.
+    assert {dialog.pulled[layer.digest] for layer in image.layers} == {"complete"}
     [container] = core.containers.list()
     assert container.image_id == image.id
     assert container.state is State.RUNNING
