@@ -108,7 +108,6 @@ class StreamingServer:
             pending = self.tokens.consume(kind, request.match_info["token"])
             if pending is None:
                 raise web.HTTPNotFound(text="unknown or expired token")
-            self._log.info("%s for %s", kind, request.remote)
             if kind == "portforward":
                 return await self._port_forward(request, pending.request)
             return await self._remote(request, kind, pending.request)
@@ -118,11 +117,16 @@ class StreamingServer:
     async def _remote(self, request: web.Request, kind: str, cri: Any) -> Any:
         options = Options(cri.stdin, cri.stdout, cri.stderr, cri.tty)
         core = self.node.core
+        logger = log.for_object(log.cri, "container", cri.container_id)
+        logger.info("%s from %s (%s)", kind, request.remote, options)
 
         async def run(io: RemoteIO) -> dict[str, Any]:
             if kind == "exec":
-                return await run_exec(core, cri.container_id, list(cri.cmd), io)
-            return await run_attach(core, cri.container_id, io)
+                status = await run_exec(core, cri.container_id, list(cri.cmd), io)
+            else:
+                status = await run_attach(core, cri.container_id, io)
+            logger.info("%s ended: %s", kind, status.get("message", "Success"))
+            return status
 
         if is_spdy_upgrade(request):
             conn = upgrade(request, negotiate(request, REMOTE_PROTOCOLS))
@@ -136,6 +140,8 @@ class StreamingServer:
 
     async def _port_forward(self, request: web.Request, cri: Any) -> Any:
         pod_id: str = cri.pod_sandbox_id
+        logger = log.for_object(log.cri, "pod", pod_id)
+        logger.info("port-forward from %s", request.remote)
         if is_spdy_upgrade(request):
             conn = upgrade(request, negotiate(request, (PORTFORWARD_PROTOCOL,)))
             session = SpdySession(conn, self._log)

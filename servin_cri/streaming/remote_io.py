@@ -18,6 +18,8 @@ from typing import Any, Literal, Protocol
 __all__ = ["Options", "Output", "OutputStream", "RemoteIO", "TerminalSize"]
 
 OutputStream = Literal["stdout", "stderr"]
+_RESIZE_LIMIT = 4096
+"""Resize text that is not yet a whole message is kept up to this size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ class RemoteIO:
         self.output = output
         self._stdin: asyncio.Queue[bytes] = asyncio.Queue()
         self._sizes: asyncio.Queue[TerminalSize | None] = asyncio.Queue()
-        self._resize_text = b""
+        self._resize_text = ""
         self.gone = asyncio.Event()
         """Set when the client's connection is lost."""
 
@@ -71,16 +73,19 @@ class RemoteIO:
         """Resize messages: JSON objects ``{"Width": W, "Height": H}``, one
         after another, possibly split anywhere (a SPDY stream) or one per
         message (WebSocket). Malformed ones are dropped."""
-        self._resize_text += data
+        self._resize_text += data.decode("ascii", errors="replace")
         decoder = json.JSONDecoder()
         while text := self._resize_text.lstrip():
             try:
-                value, end = decoder.raw_decode(text.decode(errors="replace"))
+                value, end = decoder.raw_decode(text)
             except ValueError:
-                if len(text) > 4096:
-                    self._resize_text = b""
+                # Incomplete so far, or garbage: wait for more, within reason.
+                if len(text) > _RESIZE_LIMIT:
+                    self._resize_text = ""
+                else:
+                    self._resize_text = text
                 return
-            self._resize_text = text.decode(errors="replace")[end:].encode()
+            self._resize_text = text[end:]
             if isinstance(value, dict):
                 width, height = value.get("Width"), value.get("Height")
                 if isinstance(width, int) and isinstance(height, int):

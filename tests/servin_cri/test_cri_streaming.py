@@ -488,3 +488,19 @@ async def test_a_client_that_goes_away_ends_its_command(
         return "sleep 1234" not in await processes()
 
     await eventually(ended, "the command to end with its client")
+
+
+async def test_attach_ends_with_the_container(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    script = "read line; echo bye $line"
+    _, container = await pod_with(cri, tmp_path, image, "sh", "-c", script, stdin=True)
+    answer = await cri.runtime.Attach(
+        pb.AttachRequest(container_id=container, stdin=True, stdout=True)
+    )
+    # The container reads the line, answers and exits: the server then
+    # sends the status and closes.
+    _, got = await ws_session(answer.url, "v5.channel.k8s.io", [b"\x00now\n"])
+    assert got[1] == b"bye now\n"
+    assert status_of(got[3]) == SUCCESS
