@@ -34,6 +34,16 @@ def _subnet() -> str:
     raise RuntimeError("no free /24 for the test session's default network")
 
 
+def _remove_stale_bridges() -> None:
+    """Bridges of sessions whose process is gone (killed before their
+    teardown): their routes would only narrow the choice of subnets."""
+    for name in os.listdir("/sys/class/net"):
+        pid = name.removeprefix("svt")
+        if pid != name and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            subprocess.run(["ip", "link", "del", name], capture_output=True)
+
+
+_remove_stale_bridges()
 SUBNET = _subnet()
 
 
