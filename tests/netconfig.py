@@ -36,10 +36,13 @@ def _subnet() -> str:
 
 def _remove_stale_bridges() -> None:
     """Bridges of sessions whose process is gone (killed before their
-    teardown): their routes would only narrow the choice of subnets."""
+    teardown) and that no container uses: their routes would only narrow
+    the choice of subnets."""
     for name in os.listdir("/sys/class/net"):
         pid = name.removeprefix("svt")
-        if pid != name and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+        if pid == name or not pid.isdigit() or os.path.exists(f"/proc/{pid}"):
+            continue
+        if not os.listdir(f"/sys/class/net/{name}/brif"):  # no container on it
             subprocess.run(["ip", "link", "del", name], capture_output=True)
 
 
