@@ -42,7 +42,8 @@ def _remove_stale_bridges() -> None:
         pid = name.removeprefix("svt")
         if pid == name or not pid.isdigit() or os.path.exists(f"/proc/{pid}"):
             continue
-        if not os.listdir(f"/sys/class/net/{name}/brif"):  # no container on it
+        ports = f"/sys/class/net/{name}/brif"
+        if os.path.isdir(ports) and not os.listdir(ports):  # no container on it
             subprocess.run(["ip", "link", "del", name], capture_output=True)
 
 
