@@ -34,7 +34,8 @@ The API::
   runs (``run``, ``start -a``); the start's errors are raised as
   ``start`` raises them. "wait": for a created container, wait until
   something in this process starts it, attached before its process runs
-  (the Engine API's attach, then start).
+  (the Engine API's attach, then start: a start issued once ``attach()``
+  has been called, even before it was first awaited on, is seen).
 - ``size`` (rows, columns): the terminal's size, set before input is
   sent (before the process runs when attach starts it). Later changes
   go through ``resize``, which needs a running container with a tty.
@@ -50,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -82,6 +84,10 @@ __all__ = [
 
 OutputHandler = Callable[[str, bytes], Awaitable[None]]
 Stopped = Literal["error", "start", "wait"]
+_Error = BaseException | None
+_Outcome = tuple[AttachConnection | None, _Error]
+_LOOK_AGAIN = 0.5
+"""Seconds between looks at the row while waiting for a start."""
 
 
 class AttachEnd(enum.StrEnum):
@@ -107,23 +113,32 @@ async def attach(
     size: tuple[int, int] | None = None,
 ) -> AttachResult:
     """Attach to the container ``text``; see the module's docstring."""
-    container = await asyncio.to_thread(refresh, core, core.containers.resolve(text))
-    paths = ContainerPaths.of(core.config, container.id)
-    if container.state is State.RUNNING:
-        connection = await asyncio.to_thread(connect, paths.bundle, container.name)
-        if size is not None and container.config.tty:
-            write_window_size(paths.bundle, container.name, *size)
-    elif stopped == "start" and container.state.can_start():
-        container, connection = await _start_attached(core, container, size)
-    elif stopped == "wait" and container.state is State.CREATED:
-        container, connection = await _attached_at_start(core, container, size)
-    else:
-        raise Conflict(
-            "container",
-            container.name,
-            f"is {container.state}: cannot attach to a container that is not"
-            " running (start it first)",
-        )
+    began = time.time()
+    resolved = core.containers.resolve(text)
+    # Before the first await: see _StartWaiter.
+    waiter = _StartWaiter(core, resolved, size) if stopped == "wait" else None
+    try:
+        container = await asyncio.to_thread(refresh, core, resolved)
+        paths = ContainerPaths.of(core.config, container.id)
+        if container.state is State.RUNNING:
+            began = container.started_at or began
+            connection = await asyncio.to_thread(connect, paths.bundle, container.name)
+            if size is not None and container.config.tty:
+                write_window_size(paths.bundle, container.name, *size)
+        elif stopped == "start" and container.state.can_start():
+            container, connection = await _start_attached(core, container, size)
+        elif waiter is not None and container.state is State.CREATED:
+            container, connection = await waiter.wait(container)
+        else:
+            raise Conflict(
+                "container",
+                container.name,
+                f"is {container.state}: cannot attach to a container that is not"
+                " running (start it first)",
+            )
+    finally:
+        if waiter is not None:
+            waiter.close()
 
     logger = log.for_object(log.containers, "container", container.id)
     logger.info("attached")
@@ -136,7 +151,7 @@ async def attach(
     if ended is AttachEnd.DETACHED:
         logger.info("detached")
         return AttachResult(AttachEnd.DETACHED)
-    code = await _exit_code(core, container)
+    code = await _exit_code(core, container.id, began)
     logger.info("attach ended: exited with %s", code)
     return AttachResult(AttachEnd.EXITED, code)
 
@@ -155,7 +170,7 @@ async def resize(core: Core, text: str, height: int, width: int) -> None:
 def _connector(
     paths: ContainerPaths,
     size: tuple[int, int] | None,
-    done: Callable[[AttachConnection | None, BaseException | None], None],
+    done: Callable[[AttachConnection | None, _Error], None],
 ) -> Callable[[Container], None]:
     """The hook ``start`` runs before the process starts: connect, size the
     terminal, and hand over the connection or the failure."""
@@ -182,7 +197,7 @@ async def _start_attached(
     from servin_core.containers.lifecycle import start
 
     paths = ContainerPaths.of(core.config, container.id)
-    outcome: list[tuple[AttachConnection | None, BaseException | None]] = []
+    outcome: list[_Outcome] = []
     unregister = expect_start(
         container.id, _connector(paths, size, lambda c, e: outcome.append((c, e)))
     )
@@ -198,38 +213,64 @@ async def _start_attached(
     return started, await _connection(started, outcome, paths, size)
 
 
-async def _attached_at_start(
-    core: Core, container: Container, size: tuple[int, int] | None
-) -> tuple[Container, AttachConnection]:
-    """Wait for another task of this process to start ``container``."""
-    loop = asyncio.get_running_loop()
-    arrived: asyncio.Future[tuple[AttachConnection | None, BaseException | None]]
-    arrived = loop.create_future()
+class _StartWaiter:
+    """Waits for another task of this process to start a created container
+    (the Engine API's attach, then start). Registered when made, so a
+    start issued after ``attach()`` was called is not missed."""
 
-    def done(connection: AttachConnection | None, error: BaseException | None) -> None:
+    def __init__(
+        self, core: Core, container: Container, size: tuple[int, int] | None
+    ) -> None:
+        self._core = core
+        self._loop = asyncio.get_running_loop()
+        self._arrived: asyncio.Future[_Outcome] = self._loop.create_future()
+        self._paths = ContainerPaths.of(core.config, container.id)
+        self._size = size
+        self._unregister = expect_start(
+            container.id, _connector(self._paths, size, self._done)
+        )
+
+    def _done(self, connection: AttachConnection | None, error: _Error) -> None:
+        """From the starting thread: hand the outcome to the loop (a
+        connection nobody waits for any more is closed)."""
+
         def settle() -> None:
-            if arrived.done():
+            if self._arrived.done():
                 if connection is not None:
                     connection.close()
                 return
-            arrived.set_result((connection, error))
+            self._arrived.set_result((connection, error))
 
-        loop.call_soon_threadsafe(settle)
+        self._loop.call_soon_threadsafe(settle)
 
-    paths = ContainerPaths.of(core.config, container.id)
-    unregister = expect_start(container.id, _connector(paths, size, done))
-    try:
-        outcome = await arrived
-    finally:
-        # A connection made after a cancel is closed by ``settle``.
-        unregister()
-    started = await asyncio.to_thread(core.containers.get, container.id)
-    return started, await _connection(started, [outcome], paths, size)
+    async def wait(self, container: Container) -> tuple[Container, AttachConnection]:
+        outcomes: list[_Outcome] = []
+        while not outcomes:
+            try:
+                outcomes.append(
+                    await asyncio.wait_for(asyncio.shield(self._arrived), _LOOK_AGAIN)
+                )
+            except TimeoutError:
+                # A start already past its hook when this was registered:
+                # attach as to any running container (its first output may
+                # be missed; only the log has it).
+                current = await asyncio.to_thread(refresh, self._core, container)
+                if current.state.is_active and not self._arrived.done():
+                    break
+        self.close()
+        started = await asyncio.to_thread(self._core.containers.get, container.id)
+        connection = await _connection(started, outcomes, self._paths, self._size)
+        return started, connection
+
+    def close(self) -> None:
+        self._unregister()
+        if not self._arrived.done():
+            self._arrived.cancel()
 
 
 async def _connection(
     container: Container,
-    outcome: list[tuple[AttachConnection | None, BaseException | None]],
+    outcome: list[_Outcome],
     paths: ContainerPaths,
     size: tuple[int, int] | None,
 ) -> AttachConnection:
@@ -307,20 +348,31 @@ async def _copy_input(
     return False
 
 
-async def _exit_code(core: Core, container: Container) -> int | None:
-    """The status of the run just ended: from the row once it shows the
-    exit, or from the event log when the row is gone (``--rm``)."""
-    from servin_core.containers.wait import wait_for
+async def _exit_code(core: Core, container_id: str, since: float) -> int | None:
+    """The status of the run that began at ``since``, once recorded: the
+    ``die`` event that every exit leaves (reconcile.collect_exit), still
+    there after ``--rm`` removed the row. The attach's end can come before
+    the start that made this run has updated the row, so the row alone
+    cannot tell this run's end from the state before it. None if the
+    container was removed without an exit recorded."""
+    from servin_core.containers.wait import changes_of
 
-    try:
-        code: int | None = await wait_for(core, container.id)
-    except NotFound:
-        code = None
-    since = container.started_at or container.created
-    events = await asyncio.to_thread(core.events.since, since_time=since)
-    for event in reversed(events):
-        if event.actor_id == container.id and event.action == "die":
-            recorded = event.attributes.get("exitCode", "")
-            if recorded.lstrip("-").isdigit():
-                return int(recorded)
-    return code
+    with changes_of(core, container_id) as changes:
+        while True:
+            # Collects the exit if nobody else does (the exit command
+            # sleeps while a foreground ``run --rm`` lives).
+            try:
+                current = core.containers.get(container_id)
+            except NotFound:
+                current = None
+            if current is not None:
+                await asyncio.to_thread(refresh, core, current)
+            events = await asyncio.to_thread(core.events.since, since_time=since)
+            for event in reversed(events):
+                if event.actor_id == container_id and event.action == "die":
+                    recorded = event.attributes.get("exitCode", "")
+                    if recorded.lstrip("-").isdigit():
+                        return int(recorded)
+            if current is None:
+                return None
+            await changes.changed(_LOOK_AGAIN)

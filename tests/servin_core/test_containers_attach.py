@@ -180,6 +180,26 @@ async def test_attach_to_a_running_container_shows_new_output_apart(
     assert output.streams == {"stdout": b"out-x\nout-y\n", "stderr": b"err-x\n"}
 
 
+async def test_attach_waits_for_a_start_and_sees_the_first_output(
+    box: Core,
+) -> None:
+    script = "echo first; echo second >&2; exit 6"
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sh", "-c", script])
+    )
+    output = Output()
+    # The Engine API's order: attach, then start (from another request).
+    attached = asyncio.create_task(
+        attach(box, container.id, stdin=None, on_output=output, stopped="wait")
+    )
+    await asyncio.sleep(0)
+    await lifecycle.start(box, container.id)
+
+    result = await attached
+    assert (result.end, result.exit_code) == (AttachEnd.EXITED, 6)
+    assert output.streams == {"stdout": b"first\n", "stderr": b"second\n"}
+
+
 async def test_attach_to_a_stopped_container_names_it(box: Core) -> None:
     container = await lifecycle.create(
         box, ContainerConfig(image=IMAGE, cmd=["true"]), name="sleepy"
