@@ -21,7 +21,8 @@ from servin_core.containers.model import Container, State
 from servin_core.errors import Conflict, NotFound
 from servin_core.network import cni_cache
 from servin_core.network.cni import CniError, CniRequest, run_list
-from servin_core.network.conflist import build_conflist
+from servin_core.network.cni_version import negotiate
+from servin_core.network.conflist import build_conflist, plugins_of
 from servin_core.network.forwarding import ensure_forwarding
 from servin_core.network.model import Endpoint, Network, PortMapping
 from servin_core.network.netns import create_netns, netns_path, remove_netns
@@ -78,7 +79,10 @@ def join_endpoint(
     if not network.internal:
         ensure_forwarding(network.name)
     data_dir = core.config.data_dir
-    conflist = build_conflist(data_dir, network, endpoint, ports)
+    speaks = negotiate(
+        plugins_of(ports), data_dir / "networks" / "cni-version.json", network.name
+    )
+    conflist = build_conflist(data_dir, network, endpoint, ports, speaks)
     entry = cni_cache.CacheEntry(
         endpoint.container_id, network.id, endpoint.interface, netns, conflist, None
     )

@@ -26,6 +26,7 @@ __all__ = [
     "PLUGIN_DIRS",
     "CniError",
     "CniRequest",
+    "find_plugin",
     "plugin_path",
     "run_list",
     "version",
@@ -56,20 +57,25 @@ def plugin_path() -> str:
     return os.pathsep.join(str(d) for d in PLUGIN_DIRS if d.is_dir())
 
 
-def _find(plugin: str, network: str) -> Path:
-    for directory in PLUGIN_DIRS:
+def find_plugin(plugin: str, network: str, dirs: Sequence[Path] = PLUGIN_DIRS) -> Path:
+    """The plugin's executable, first found in ``dirs``; CniError naming
+    ``network`` if there is none."""
+    for directory in dirs:
         candidate = directory / plugin
         if os.access(candidate, os.X_OK):
             return candidate
     raise CniError(
         "network",
         network,
-        f"CNI plugin {plugin} not found in {', '.join(map(str, PLUGIN_DIRS))}",
+        f"CNI plugin {plugin} not found in {', '.join(map(str, dirs))}",
     )
 
 
 def _invoke(
-    command: str, request: CniRequest, config: dict[str, Any]
+    command: str,
+    request: CniRequest,
+    config: dict[str, Any],
+    dirs: Sequence[Path] = PLUGIN_DIRS,
 ) -> dict[str, Any]:
     plugin = str(config["type"])
     env = {
@@ -82,7 +88,7 @@ def _invoke(
     }
     try:
         done = subprocess.run(
-            [str(_find(plugin, request.network))],
+            [str(find_plugin(plugin, request.network, dirs))],
             input=json.dumps(config).encode(),
             env=env,
             capture_output=True,
@@ -154,7 +160,8 @@ def run_list(
     return {}
 
 
-def version(plugin: str) -> dict[str, Any]:
+def version(plugin: str, dirs: Sequence[Path] = PLUGIN_DIRS) -> dict[str, Any]:
     """The plugin's VERSION answer (its supported CNI versions)."""
     request = CniRequest("", "", "", plugin)
-    return _invoke("VERSION", request, {"type": plugin, "cniVersion": "1.0.0"})
+    config = {"type": plugin, "cniVersion": "1.0.0"}
+    return _invoke("VERSION", request, config, dirs)

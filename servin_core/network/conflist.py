@@ -13,9 +13,14 @@ from typing import Any
 
 from servin_core.network.model import Endpoint, Network, PortMapping
 
-__all__ = ["CNI_VERSION", "build_conflist", "ipam_dir"]
+__all__ = ["CNI_VERSION", "build_conflist", "ipam_dir", "plugins_of"]
 
 CNI_VERSION = "1.0.0"
+
+
+def plugins_of(ports: tuple[PortMapping, ...]) -> list[str]:
+    """The plugin executables a configuration of :func:`build_conflist` runs."""
+    return ["bridge", "host-local", *(["portmap"] if ports else [])]
 
 
 def ipam_dir(data_dir: Path) -> Path:
@@ -28,6 +33,7 @@ def build_conflist(
     network: Network,
     endpoint: Endpoint,
     ports: tuple[PortMapping, ...] = (),
+    cni_version: str = CNI_VERSION,
 ) -> dict[str, Any]:
     ipam: dict[str, Any] = {
         "type": "host-local",
@@ -69,4 +75,4 @@ def build_conflist(
                 },
             }
         )
-    return {"cniVersion": CNI_VERSION, "name": network.name, "plugins": plugins}
+    return {"cniVersion": cni_version, "name": network.name, "plugins": plugins}

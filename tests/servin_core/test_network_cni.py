@@ -5,6 +5,7 @@ and a plugin's own error words."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from servin_core.network.cni import CniError, CniRequest, run_list, version
+from servin_core.network.cni_version import negotiate
 from servin_core.network.conflist import build_conflist
 from servin_core.network.model import Endpoint, Network
 from servin_core.network.netns import create_netns, remove_netns
@@ -96,3 +98,33 @@ def test_a_missing_plugin_is_named() -> None:
 
     with pytest.raises(CniError, match="network odd: CNI plugin nope not found in"):
         run_list("ADD", request, conflist)
+
+
+def _plugin(directory: Path, name: str, versions: list[str]) -> None:
+    """An executable that answers VERSION as a plugin of that age would."""
+    answer = json.dumps({"cniVersion": versions[-1], "supportedVersions": versions})
+    path = directory / name
+    path.write_text(f"#!/bin/sh\necho '{answer}'\n")
+    path.chmod(0o755)
+
+
+def test_the_version_spoken_is_the_best_all_plugins_share(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    _plugin(plugins, "new", ["0.3.1", "0.4.0", "1.0.0"])
+    _plugin(plugins, "old", ["0.3.0", "0.3.1", "0.4.0"])
+    cache = tmp_path / "cni-version.json"
+
+    both = negotiate(["new", "old"], cache, "net", (plugins,))
+    _plugin(plugins, "old", ["0.2.0", "0.3.1", "0.4.0", "1.0.0"])  # upgraded
+    after_upgrade = negotiate(["new", "old"], cache, "net", (plugins,))
+
+    assert (both, after_upgrade) == ("0.4.0", "1.0.0")
+    assert negotiate(["bridge", "host-local", "portmap"], cache, "net") == "1.0.0"
+
+
+def test_plugins_with_no_version_in_common_are_refused(tmp_path: Path) -> None:
+    _plugin(tmp_path, "ancient", ["0.1.0", "0.2.0"])
+
+    with pytest.raises(CniError, match="network net: the CNI plugins ancient share"):
+        negotiate(["ancient"], tmp_path / "cache.json", "net", (tmp_path,))
