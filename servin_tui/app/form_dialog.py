@@ -15,7 +15,7 @@ from typing import Any, ClassVar, NamedTuple
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
@@ -37,7 +37,7 @@ class FormDialog(ModalScreen[str | None]):
     FormDialog {
         align: center middle;
     }
-    FormDialog > Vertical {
+    FormDialog > VerticalScroll {
         width: 90;
         max-width: 100%;
         height: auto;
@@ -92,7 +92,8 @@ class FormDialog(ModalScreen[str | None]):
         """Per field, why its value was refused (what the dialog shows)."""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        # Scrolls when the errors under the fields outgrow a small terminal.
+        with VerticalScroll(classes="form", can_focus=False):
             yield Label(f"{self.HEADING} (Enter: {self.GO.lower()}, Esc: cancel)")
             for field in self.FIELDS:
                 with Horizontal(classes="field"):
@@ -106,8 +107,8 @@ class FormDialog(ModalScreen[str | None]):
             yield VerticalScroll(id="layers")
             yield Label("", id="status")
             with Horizontal(id="buttons"):
-                yield Button(self.GO, id="go", variant="primary")
-                yield Button("Cancel", id="cancel")
+                yield Button(self.GO, id="go", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     # What subclasses fill in
 
