@@ -2,7 +2,9 @@
 ``run -it``, ``start -a``), for the CLI, the Engine API and the CRI.
 
 conmon holds the container's stdio, writes the log, and serves clients on
-its attach socket (attach_socket.py); attaching is being one of them.
+its attach socket (attach_socket.py); attaching is being one of them,
+connected before the process runs when the attach starts it or waits for
+its start (attach_start.py).
 The API::
 
     async def attach(
@@ -58,13 +60,13 @@ from typing import TYPE_CHECKING, Literal
 
 from servin_core import log
 from servin_core.containers.attach_keys import DEFAULT_DETACH_KEYS, DetachScanner
-from servin_core.containers.attach_pending import expect_start
 from servin_core.containers.attach_socket import (
     AttachConnection,
     connect,
     write_window_size,
 )
-from servin_core.containers.model import Container, State
+from servin_core.containers.attach_start import StartWaiter, start_attached
+from servin_core.containers.model import State
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.reconcile import refresh
 from servin_core.errors import Conflict, InvalidArgument, NotFound
@@ -84,10 +86,8 @@ __all__ = [
 
 OutputHandler = Callable[[str, bytes], Awaitable[None]]
 Stopped = Literal["error", "start", "wait"]
-_Error = BaseException | None
-_Outcome = tuple[AttachConnection | None, _Error]
 _LOOK_AGAIN = 0.5
-"""Seconds between looks at the row while waiting for a start."""
+"""Seconds between looks at the row while waiting for an exit."""
 
 
 class AttachEnd(enum.StrEnum):
@@ -115,8 +115,8 @@ async def attach(
     """Attach to the container ``text``; see the module's docstring."""
     began = time.time()
     resolved = core.containers.resolve(text)
-    # Before the first await: see _StartWaiter.
-    waiter = _StartWaiter(core, resolved, size) if stopped == "wait" else None
+    # Before the first await: see StartWaiter.
+    waiter = StartWaiter(core, resolved, size) if stopped == "wait" else None
     try:
         container = await asyncio.to_thread(refresh, core, resolved)
         paths = ContainerPaths.of(core.config, container.id)
@@ -126,9 +126,13 @@ async def attach(
             if size is not None and container.config.tty:
                 write_window_size(paths.bundle, container.name, *size)
         elif stopped == "start" and container.state.can_start():
-            container, connection = await _start_attached(core, container, size)
+            container, connection = await start_attached(core, container, size)
         elif waiter is not None and container.state is State.CREATED:
             container, connection = await waiter.wait(container)
+        elif container.state is State.PAUSED:
+            raise Conflict(
+                "container", container.name, "is paused: unpause it to attach"
+            )
         else:
             raise Conflict(
                 "container",
@@ -165,127 +169,6 @@ async def resize(core: Core, text: str, height: int, width: int) -> None:
         raise InvalidArgument("container", container.name, "has no terminal to resize")
     paths = ContainerPaths.of(core.config, container.id)
     write_window_size(paths.bundle, container.name, height, width)
-
-
-def _connector(
-    paths: ContainerPaths,
-    size: tuple[int, int] | None,
-    done: Callable[[AttachConnection | None, _Error], None],
-) -> Callable[[Container], None]:
-    """The hook ``start`` runs before the process starts: connect, size the
-    terminal, and hand over the connection or the failure."""
-
-    def hook(container: Container) -> None:
-        connection: AttachConnection | None = None
-        try:
-            connection = connect(paths.bundle, container.name)
-            if size is not None and container.config.tty:
-                write_window_size(paths.bundle, container.name, *size)
-        except BaseException as e:
-            if connection is not None:
-                connection.close()
-            done(None, e)
-            return
-        done(connection, None)
-
-    return hook
-
-
-async def _start_attached(
-    core: Core, container: Container, size: tuple[int, int] | None
-) -> tuple[Container, AttachConnection]:
-    from servin_core.containers.lifecycle import start
-
-    paths = ContainerPaths.of(core.config, container.id)
-    outcome: list[_Outcome] = []
-    unregister = expect_start(
-        container.id, _connector(paths, size, lambda c, e: outcome.append((c, e)))
-    )
-    try:
-        started = await start(core, container.id)
-    except BaseException:
-        for connection, _ in outcome:
-            if connection is not None:
-                connection.close()
-        raise
-    finally:
-        unregister()
-    return started, await _connection(started, outcome, paths, size)
-
-
-class _StartWaiter:
-    """Waits for another task of this process to start a created container
-    (the Engine API's attach, then start). Registered when made, so a
-    start issued after ``attach()`` was called is not missed."""
-
-    def __init__(
-        self, core: Core, container: Container, size: tuple[int, int] | None
-    ) -> None:
-        self._core = core
-        self._loop = asyncio.get_running_loop()
-        self._arrived: asyncio.Future[_Outcome] = self._loop.create_future()
-        self._paths = ContainerPaths.of(core.config, container.id)
-        self._size = size
-        self._unregister = expect_start(
-            container.id, _connector(self._paths, size, self._done)
-        )
-
-    def _done(self, connection: AttachConnection | None, error: _Error) -> None:
-        """From the starting thread: hand the outcome to the loop (a
-        connection nobody waits for any more is closed)."""
-
-        def settle() -> None:
-            if self._arrived.done():
-                if connection is not None:
-                    connection.close()
-                return
-            self._arrived.set_result((connection, error))
-
-        self._loop.call_soon_threadsafe(settle)
-
-    async def wait(self, container: Container) -> tuple[Container, AttachConnection]:
-        outcomes: list[_Outcome] = []
-        while not outcomes:
-            try:
-                outcomes.append(
-                    await asyncio.wait_for(asyncio.shield(self._arrived), _LOOK_AGAIN)
-                )
-            except TimeoutError:
-                # A start already past its hook when this was registered:
-                # attach as to any running container (its first output may
-                # be missed; only the log has it).
-                current = await asyncio.to_thread(refresh, self._core, container)
-                if current.state.is_active and not self._arrived.done():
-                    break
-        self.close()
-        started = await asyncio.to_thread(self._core.containers.get, container.id)
-        connection = await _connection(started, outcomes, self._paths, self._size)
-        return started, connection
-
-    def close(self) -> None:
-        self._unregister()
-        if not self._arrived.done():
-            self._arrived.cancel()
-
-
-async def _connection(
-    container: Container,
-    outcome: list[_Outcome],
-    paths: ContainerPaths,
-    size: tuple[int, int] | None,
-) -> AttachConnection:
-    """The connection the hook made, or its error. If the hook never ran
-    (the container was already running), connect now."""
-    if not outcome:
-        fresh = await asyncio.to_thread(connect, paths.bundle, container.name)
-        if size is not None and container.config.tty:
-            write_window_size(paths.bundle, container.name, *size)
-        return fresh
-    connection, error = outcome[0]
-    if error is not None:
-        raise error
-    assert connection is not None
-    return connection
 
 
 async def _copy(
