@@ -22,7 +22,11 @@ from servin_core.containers.spec import check_config, command_of
 from servin_core.containers.store import check_name, new_container_id
 from servin_core.errors import InvalidArgument
 from servin_core.images.inspect import config_of
-from servin_core.network.plan import add_endpoints, plan_networks
+from servin_core.network.plan import (
+    add_endpoints,
+    pin_shared_network,
+    plan_networks,
+)
 from servin_core.state.locks import object_lock
 from servin_core.volumes.attach import (
     forget_made,
@@ -67,6 +71,7 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
         raise InvalidArgument("container", name, "no command specified")
     check_config(config, name)
     volumes = requests_of(config, image_config)
+    config = pin_shared_network(core, config)
     networks = plan_networks(core, config, name)
     runtime = select_runtime(core.config, config.runtime)
 

@@ -8,6 +8,7 @@ rows are then written in the transaction that adds the container's row.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import sqlite3
 from dataclasses import dataclass
@@ -20,7 +21,13 @@ from servin_core.network.model import DEFAULT_NETWORK, Endpoint, Network, parse_
 if TYPE_CHECKING:
     from servin_core.core import Core
 
-__all__ = ["EndpointPlan", "add_endpoints", "next_interface", "plan_networks"]
+__all__ = [
+    "EndpointPlan",
+    "add_endpoints",
+    "next_interface",
+    "pin_shared_network",
+    "plan_networks",
+]
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,16 @@ def plan_networks(
         )  # fmt: skip
     static_ip = check_static_ip(network, config.ip, container) if config.ip else ""
     return [EndpointPlan(network, tuple(config.network_aliases), static_ip)]
+
+
+def pin_shared_network(core: Core, config: ContainerConfig) -> ContainerConfig:
+    """``--network container:NAME`` with the container's ID for its name, as
+    docker keeps it: a later rename must not change whose network it is."""
+    mode = config.network or ""
+    if not mode.startswith("container:"):
+        return config
+    other = core.containers.resolve(mode.partition(":")[2])
+    return dataclasses.replace(config, network=f"container:{other.id}")
 
 
 def next_interface(taken: list[str]) -> str:

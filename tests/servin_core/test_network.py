@@ -107,6 +107,25 @@ async def test_network_host_shares_the_hosts_interfaces(box: Core) -> None:
     assert seen == host
 
 
+async def test_network_container_shares_the_named_containers_namespace(
+    box: Core,
+) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"]), name="holder"
+    )
+    await lifecycle.start(box, container.id)
+    address = box.networks.endpoints_of(container.id)[0].ip
+
+    ident, status, text = await run(
+        box, "ip", "-o", "-4", "addr", "show", "eth0", network="container:holder"
+    )
+
+    assert status == 0
+    assert f"inet {address}/" in text
+    # Kept by ID, as docker keeps it: a rename changes nothing.
+    assert box.containers.get(ident).config.network == f"container:{container.id}"
+
+
 async def test_two_containers_on_a_user_network_reach_each_other(box: Core) -> None:
     network = create_network(box, "backend")
     server = await start(
