@@ -13,20 +13,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import work
 from textual.binding import Binding
-from textual.timer import Timer
-from textual.widgets import DataTable
 
 from servin_core.containers.model import Container, State
 from servin_tui.app.backend import ContainerAction
-from servin_tui.app.panel import Panel
 from servin_tui.app.rows import Row, container_row
+from servin_tui.app.stats_panel import StatsPanel
 from servin_tui.app.terminal_keys import KeyTaker
 
 if TYPE_CHECKING:
     from servin_tui.app.exec_panel import ExecPanel
-    from servin_tui.app.stats import StatsTracker
     from servin_tui.app.terminal import Terminal
 
 __all__ = ["ContainersPanel"]
@@ -36,7 +33,7 @@ _DESTRUCTIVE = {ContainerAction.KILL, ContainerAction.REMOVE, ContainerAction.ST
 _SLOW = {ContainerAction.STOP, ContainerAction.RESTART}
 
 
-class ContainersPanel(Panel):
+class ContainersPanel(StatsPanel):
     """Every container, running or not."""
 
     BINDINGS = [
@@ -58,10 +55,6 @@ class ContainersPanel(Panel):
         display: none;
     }
     """
-
-    stats: StatsTracker | None = None
-    """The last minute of each running container shown (once one ran)."""
-    stats_timer: Timer
 
     TITLE = "Containers"
     COLUMNS = (
@@ -117,16 +110,7 @@ class ContainersPanel(Panel):
         return await self.backend.get_container(owner)
 
     def rows_of(self, obj: Container, now: float) -> list[Row]:
-        row = container_row(obj, now)
-        sampled = self.stats is not None and obj.state is State.RUNNING
-        usage = self.stats.get(obj.id) if self.stats is not None and sampled else None
-        if usage is None:
-            return [Row(row.key, row.owner, (*row.cells, "", ""), row.sort_keys)]
-        from servin_tui.app.stats import usage_cells
-
-        cells, keys = usage_cells(usage)
-        sort_keys = (*row.sort_keys, *(None,) * (len(row.cells) - len(row.sort_keys)))
-        return [Row(row.key, row.owner, (*row.cells, *cells), (*sort_keys, *keys))]
+        return [self.with_usage(container_row(obj, now), obj)]
 
     async def detail(self, row: Row) -> Text | str:
         container = self.objects.get(row.owner)
@@ -273,75 +257,6 @@ class ContainersPanel(Panel):
             await panel.remove()
             self.remove_class("-exec")
         self.table.focus()
-
-    # Stats of the running containers shown
-
-    def on_mount(self) -> None:
-        self.stats_timer = self.set_interval(1.0, self._sample_stats, pause=True)
-
-    def rows_changed(self) -> None:
-        super().rows_changed()
-        running = [i for i, c in self.objects.items() if c.state is State.RUNNING]
-        # No container runs: no timer, no work.
-        if running:
-            self.stats_timer.resume()
-        else:
-            self.stats_timer.pause()
-        if self.stats is not None:
-            self.stats.keep_only(running)
-            self._show_usage()
-
-    def _sampled(self) -> list[str]:
-        """Running containers whose rows are on the screen now."""
-        if not self.is_on_screen or not self.screen.is_current:
-            return []
-        table = self.table
-        top = round(table.scroll_offset.y)
-        shown = table.visible_keys()[top : top + table.size.height]
-        running = State.RUNNING
-        return [
-            k for k in shown if k in self.objects and self.objects[k].state is running
-        ]
-
-    @work(exclusive=True, group="stats")
-    async def _sample_stats(self) -> None:
-        from servin_tui.app.stats import StatsTracker
-
-        idents = self._sampled()
-        if not idents:
-            return
-        samples = await self.guarded(self.backend.container_samples(idents), "stats")
-        if samples is None:
-            return
-        if self.stats is None:
-            self.stats = StatsTracker()
-        self.stats.add(self.objects, samples)
-        now = self.clock()
-        rows = [
-            r
-            for i in idents
-            if i in self.objects
-            for r in self.rows_of(self.objects[i], now)
-        ]
-        self.table.apply(rows, [])
-        self._show_usage()
-
-    @on(DataTable.RowHighlighted)
-    def _show_usage(self) -> None:
-        """The selected container's sparklines in the detail pane."""
-        if self.stats is None:
-            return  # nothing ever ran: not even the import
-        from servin_tui.app.stats_view import StatsView
-
-        row = self.table.current()
-        usage = self.stats.get(row.owner) if row is not None else None
-        found = self.query(StatsView)
-        if found:
-            found.first().show(usage)
-        elif usage is not None:
-            view = StatsView()
-            self.query_one(".detail").mount(view, before=0)
-            self.call_after_refresh(view.show, usage)
 
     def action_run(self) -> None:
         from servin_tui.app.run_dialog import RunDialog
