@@ -120,9 +120,6 @@ class Terminal(Widget, can_focus=True):
         """The screen's text, line by line (no trailing spaces)."""
         return [line.rstrip() for line in self._screen.display]
 
-    def text(self) -> str:
-        return "\n".join(self.lines()).rstrip("\n")
-
     # Session
 
     def on_resize(self, event: events.Resize) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from app_harness import RecordingApp, make_app, root_config, until
 from rich.style import Style
+from textual import events
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.pilot import Pilot
@@ -235,6 +236,10 @@ async def test_arrow_keys_edit_the_line_as_in_any_terminal(
         # Up brings the last command back.
         await pilot.press("up", "enter")
         await until(pilot, lambda: terminal.lines().count("aXbc") == 2, "again")
+
+        # Pasted text is typed, its new lines as Enter.
+        app.post_message(events.Paste("echo pasted-$((1+1))\n"))
+        await until(pilot, lambda: "pasted-2" in terminal.lines(), "the paste run")
 
 
 async def test_quitting_with_a_shell_open_ends_the_shell(
