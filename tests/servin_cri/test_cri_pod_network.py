@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cri_kit import Cri, eventually
+from registry_fixtures import free_port
 
 from servin_cri.pb import api_pb2 as pb
 
@@ -93,3 +94,93 @@ async def test_a_pod_gets_an_address_the_host_reaches_and_gives_it_back(
     await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
     assert not (leases / bridge / address).exists()
     await cri.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod))
+
+
+async def test_a_host_port_reaches_the_pod_through_portmap(
+    cri: Cri, published: list[str], bridge: str, tmp_path: Path
+) -> None:
+    subnet = f"10.{200 + secrets.randbelow(50)}.{secrets.randbelow(250)}"
+    conflist = {
+        "cniVersion": "1.0.0",
+        "name": bridge,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": bridge,
+                "isGateway": True,
+                "ipMasq": True,
+                "hairpinMode": True,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": f"{subnet}.0/24"}]],
+                    "dataDir": str(tmp_path / "ipam"),
+                    # Replies to the host's address leave by the bridge.
+                    "routes": [{"dst": "0.0.0.0/0"}],
+                },
+            },
+            {"type": "portmap", "capabilities": {"portMappings": True}, "snat": True},
+        ],
+    }
+    (cri.cni_dir / "10-pods.conflist").write_text(json.dumps(conflist))
+    image = published[0]
+    await cri.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=image)))
+    host_port = free_port()
+
+    config = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name="pm", namespace="default", uid="uid-pm"),
+        hostname="pm",
+        port_mappings=[pb.PortMapping(container_port=8080, host_port=host_port)],
+    )
+    pod = (
+        await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
+    ).pod_sandbox_id
+    container = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="c"),
+        image=pb.ImageSpec(image=image),
+        command=["sh", "-c", "while true; do echo via-port | nc -l -p 8080; done"],
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(pod_sandbox_id=pod, config=container)
+    )
+    await cri.runtime.StartContainer(
+        pb.StartContainerRequest(container_id=created.container_id)
+    )
+    status = await cri.runtime.PodSandboxStatus(
+        pb.PodSandboxStatusRequest(pod_sandbox_id=pod)
+    )
+    host = first_host_address(exclude=status.status.network.ip)
+
+    async def answer() -> bytes:
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, host_port), 2
+            )
+        except (OSError, TimeoutError):
+            return b""
+        data = await reader.read()
+        writer.close()
+        return data
+
+    assert await eventually(answer, "the host port to reach the pod") == (b"via-port\n")
+    await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
+    rules = subprocess.run(
+        ["iptables-save", "-t", "nat"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"--dport {host_port}" not in rules
+    await cri.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod))
+
+
+def first_host_address(exclude: str) -> str:
+    """An IPv4 address of this host outside loopback (portmap's DNAT
+    matches traffic to the host's own addresses)."""
+    out = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "scope", "global"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in out.splitlines():
+        address = line.split()[3].split("/")[0]
+        if address != exclude:
+            return address
+    raise AssertionError("this host has no global IPv4 address")
