@@ -271,7 +271,7 @@ async def test_attach_sees_a_running_containers_output(
     assert status.status.state == pb.CONTAINER_RUNNING
 
 
-async def _serving(cri: Cri, container: str) -> bool:
+async def serving(cri: Cri, container: str) -> bool:
     probe = await cri.runtime.ExecSync(
         pb.ExecSyncRequest(
             container_id=container,
@@ -287,7 +287,7 @@ async def test_port_forward_over_spdy_reaches_httpd_in_the_pod(
 ) -> None:
     cri, image = ready
     pod, container = await pod_with(cri, tmp_path, image, *HTTPD)
-    await eventually(lambda: _serving(cri, container), "httpd to listen")
+    await eventually(lambda: serving(cri, container), "httpd to listen")
     answer = await cri.runtime.PortForward(
         pb.PortForwardRequest(pod_sandbox_id=pod, port=[8080])
     )
@@ -313,7 +313,7 @@ async def test_port_forward_over_websocket_reaches_httpd_in_the_pod(
 ) -> None:
     cri, image = ready
     pod, container = await pod_with(cri, tmp_path, image, *HTTPD)
-    await eventually(lambda: _serving(cri, container), "httpd to listen")
+    await eventually(lambda: serving(cri, container), "httpd to listen")
     answer = await cri.runtime.PortForward(
         pb.PortForwardRequest(pod_sandbox_id=pod, port=[8080])
     )
