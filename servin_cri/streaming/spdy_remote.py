@@ -8,6 +8,9 @@ request asked (no ``stderr`` with a tty: the terminal merges them), and
 ``resize`` with a tty. Once all have come the command runs; at its end
 the output streams are finished, the status is written on ``error`` and
 the session goes away.
+
+The older v1 to v3 protocols (errors as plain text, no exit codes) are
+not offered: kubectl and client-go have spoken v4 since Kubernetes 1.4.
 """
 
 from __future__ import annotations

@@ -302,10 +302,20 @@ async def test_port_forward_over_spdy_reaches_httpd_in_the_pod(
         client.send(data, b"GET /index.html HTTP/1.0\r\n\r\n", fin=True)
         reply = await client.finished(data)
         assert await client.finished(error) == b""
+
+        # A second connection in the same session, to a port nobody serves:
+        # the error stream says so.
+        common = {"port": "8081", "requestID": "1"}
+        error = client.open({"streamType": "error", **common}, fin=True)
+        data = client.open({"streamType": "data", **common})
+        refused = await client.finished(error)
+        assert await client.finished(data) == b""
     finally:
         await client.close()
     assert reply.startswith(b"HTTP/1.")
     assert reply.endswith(f"\r\n\r\n{PAGE}\n".encode())
+    assert b"port 8081" in refused
+    assert b"refused" in refused.lower()
 
 
 async def test_port_forward_over_websocket_reaches_httpd_in_the_pod(
