@@ -143,6 +143,12 @@ class PodStore:
             if ip is not None:
                 conn.execute("UPDATE pods SET ip = ? WHERE id = ?", (ip, pod_id))
 
+    def set_config(self, pod_id: str, config: pb.PodSandboxConfig) -> None:
+        with self._db.write() as conn:
+            conn.execute(
+                "UPDATE pods SET config = ? WHERE id = ?", (_dump(config), pod_id)
+            )
+
     def delete(self, pod_id: str) -> None:
         with self._db.write() as conn:
             conn.execute("DELETE FROM pod_containers WHERE pod_id = ?", (pod_id,))

@@ -49,6 +49,7 @@ RUNTIME_ROUTES: dict[str, Handler] = {
     "RemovePodSandbox": sandbox_ops.remove_pod_sandbox,
     "PodSandboxStatus": sandbox_ops.pod_sandbox_status,
     "ListPodSandbox": sandbox_ops.list_pod_sandbox,
+    "UpdatePodSandboxResources": sandbox_ops.update_pod_sandbox_resources,
     "CreateContainer": container_create.create_container,
     "StartContainer": container_ops.start_container,
     "StopContainer": container_ops.stop_container,

@@ -13,6 +13,8 @@ import asyncio
 import json
 import shutil
 
+from google.protobuf import json_format
+
 from servin_core import log
 from servin_core.containers import lifecycle
 from servin_core.errors import NotFound
@@ -29,6 +31,7 @@ __all__ = [
     "pod_sandbox_status",
     "remove_pod_sandbox",
     "stop_pod_sandbox",
+    "update_pod_sandbox_resources",
 ]
 
 
@@ -113,6 +116,9 @@ async def pod_sandbox_status(
                 "directory": str(pod_dir(node, pod.id)),
                 "namespaces": _pinned(node, pod),
                 "containers": [m.container_id for m in node.pods.members(pod.id)],
+                "resources": json_format.MessageToDict(
+                    pod.config.linux.resources, preserving_proto_field_name=True
+                ),
             }
         )
     return answer
@@ -132,3 +138,19 @@ async def list_pod_sandbox(
 ) -> pb.ListPodSandboxResponse:
     pods = [p for p in node.pods.list() if _matches(p, request.filter)]
     return pb.ListPodSandboxResponse(items=[pod_message(p) for p in pods])
+
+
+async def update_pod_sandbox_resources(
+    node: Node, request: pb.UpdatePodSandboxResourcesRequest
+) -> pb.UpdatePodSandboxResourcesResponse:
+    """kubelet has resized the pod's cgroups itself and tells the runtime,
+    which keeps the new figures in the pod's configuration (what
+    PodSandboxStatus's verbose info and later resizes start from)."""
+    pod = node.pods.resolve(request.pod_sandbox_id)
+    config = pod.config
+    if request.HasField("overhead"):
+        config.linux.overhead.CopyFrom(request.overhead)
+    if request.HasField("resources"):
+        config.linux.resources.CopyFrom(request.resources)
+    node.pods.set_config(pod.id, config)
+    return pb.UpdatePodSandboxResourcesResponse()

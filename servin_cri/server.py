@@ -7,6 +7,7 @@ is), in a run directory that is itself private.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import stat
@@ -22,6 +23,7 @@ from servin_cri.cni import CniLocations
 from servin_cri.instrument import Instrument
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2, api_pb2_grpc
+from servin_cri.pod_reconcile import reconcile_pods
 from servin_cri.routes import (
     IMAGE_ROUTES,
     IMAGE_STREAMS,
@@ -152,6 +154,7 @@ class CriServer:
             check_tcp(self.tcp)  # before anything is bound
         self.socket_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         _remove_stale_socket(self.socket_path)
+        await asyncio.to_thread(reconcile_pods, self.node)
         await self.streaming.start()
         try:
             self._server = await self._serve()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import grpc
@@ -511,3 +513,38 @@ async def test_stream_stats_send_what_the_lists_give(
         for s in m.pod_sandbox_stats
     ]
     assert (containers, pods) == ([container], [pod])
+
+
+async def test_a_pod_whose_namespaces_vanished_is_not_ready_after_a_restart(
+    cri: Cri, tmp_path: Path
+) -> None:
+    pod = await run_pod(cri, pod_config(tmp_path))
+    # What a reboot does to the pins (nothing of Servin's runs meanwhile).
+    net = cri.core.config.run_dir / "pods" / pod / "ns" / "net"
+    subprocess.run(["umount", str(net)], check=True)
+
+    await cri.server.stop()
+    await cri.server.start()
+
+    status = await cri.runtime.PodSandboxStatus(
+        pb.PodSandboxStatusRequest(pod_sandbox_id=pod)
+    )
+    assert status.status.state == pb.SANDBOX_NOTREADY
+    await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
+    await cri.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod))
+    assert not (cri.core.config.run_dir / "pods" / pod).exists()
+
+
+async def test_update_pod_sandbox_resources_is_kept(cri: Cri, tmp_path: Path) -> None:
+    pod = await run_pod(cri, pod_config(tmp_path))
+    limits = pb.LinuxContainerResources(memory_limit_in_bytes=256 << 20)
+
+    await cri.runtime.UpdatePodSandboxResources(
+        pb.UpdatePodSandboxResourcesRequest(pod_sandbox_id=pod, resources=limits)
+    )
+
+    status = await cri.runtime.PodSandboxStatus(
+        pb.PodSandboxStatusRequest(pod_sandbox_id=pod, verbose=True)
+    )
+    info = json.loads(status.info["info"])
+    assert info["resources"] == {"memory_limit_in_bytes": str(256 << 20)}
