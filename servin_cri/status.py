@@ -8,6 +8,7 @@ false, and keeps pods needing a network pending while NetworkReady is.
 from __future__ import annotations
 
 import json
+import shutil
 from importlib import metadata
 
 from servin_core import log
@@ -59,8 +60,12 @@ async def status(node: Node, request: pb.StatusRequest) -> pb.StatusResponse:
     )
     response = pb.StatusResponse(
         status=pb.RuntimeStatus(conditions=[runtime, network]),
+        # The default handler, and each OCI runtime by name (a pod's
+        # runtime_handler picks one); none offers recursive read-only
+        # mounts or user namespaces yet.
         runtime_handlers=[
-            pb.RuntimeHandler(name="", features=pb.RuntimeHandlerFeatures())
+            pb.RuntimeHandler(name=name, features=pb.RuntimeHandlerFeatures())
+            for name in ("", *(r for r in ("crun", "runc") if shutil.which(r)))
         ],
         features=pb.RuntimeFeatures(),
     )

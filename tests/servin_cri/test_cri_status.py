@@ -77,3 +77,10 @@ async def test_each_rpc_is_logged_with_its_duration(
     lines = [r.getMessage() for r in caplog.records if r.name == "servin.cri"]
     assert "[rpc=Version] start" in lines
     assert any(line.startswith("[rpc=Version] done in ") for line in lines)
+
+
+async def test_status_names_the_runtime_handlers(cri: Cri) -> None:
+    answer = await cri.runtime.Status(pb.StatusRequest())
+    names = [h.name for h in answer.runtime_handlers]
+    assert names[0] == ""
+    assert set(names[1:]) == {"crun", "runc"}  # both installed here
