@@ -548,3 +548,65 @@ async def test_update_pod_sandbox_resources_is_kept(cri: Cri, tmp_path: Path) ->
     )
     info = json.loads(status.info["info"])
     assert info["resources"] == {"memory_limit_in_bytes": str(256 << 20)}
+
+
+async def test_bad_requests_get_the_right_codes(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+
+    async def code_of(call: object) -> tuple[grpc.StatusCode, str]:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call  # type: ignore[misc]
+        return caught.value.code(), caught.value.details() or ""
+
+    nameless = pb.ContainerConfig(image=pb.ImageSpec(image=image))
+    code, text = await code_of(
+        cri.runtime.CreateContainer(
+            pb.CreateContainerRequest(pod_sandbox_id=pod, config=nameless)
+        )
+    )
+    assert (code, "metadata.name is empty" in text) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        True,
+    )
+
+    imageless = pb.ContainerConfig(metadata=pb.ContainerMetadata(name="x"))
+    code, text = await code_of(
+        cri.runtime.CreateContainer(
+            pb.CreateContainerRequest(pod_sandbox_id=pod, config=imageless)
+        )
+    )
+    assert (code, "no image given" in text) == (grpc.StatusCode.INVALID_ARGUMENT, True)
+
+    code, text = await code_of(
+        cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id="abc123"))
+    )
+    assert (code, "abc123" in text) == (grpc.StatusCode.NOT_FOUND, True)
+
+    exited = await start_container(cri, pod, config, image, "done", "true")
+
+    async def is_exited() -> bool:
+        answer = await cri.runtime.ContainerStatus(
+            pb.ContainerStatusRequest(container_id=exited)
+        )
+        return answer.status.state == pb.CONTAINER_EXITED
+
+    await eventually(is_exited, "the container to exit")
+    code, text = await code_of(
+        cri.runtime.ExecSync(pb.ExecSyncRequest(container_id=exited, cmd=["true"]))
+    )
+    assert (code, "is not running" in text) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        True,
+    )
+    # Removing what is gone is fine, for containers and pods alike.
+    for _ in range(2):
+        await cri.runtime.RemoveContainer(
+            pb.RemoveContainerRequest(container_id=exited)
+        )
+    await cri.runtime.RemovePodSandbox(
+        pb.RemovePodSandboxRequest(pod_sandbox_id="no-such-pod")
+    )
