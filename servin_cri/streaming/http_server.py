@@ -130,7 +130,7 @@ class StreamingServer:
 
         if is_spdy_upgrade(request):
             conn = upgrade(request, negotiate(request, REMOTE_PROTOCOLS))
-            session = SpdySession(conn, self._log)
+            session = SpdySession(conn, logger)
             session.start()
             await serve_remote_spdy(session, options, run)
             return web.Response()
@@ -144,7 +144,7 @@ class StreamingServer:
         logger.info("port-forward from %s", request.remote)
         if is_spdy_upgrade(request):
             conn = upgrade(request, negotiate(request, (PORTFORWARD_PROTOCOL,)))
-            session = SpdySession(conn, self._log)
+            session = SpdySession(conn, logger)
             session.start()
             await serve_port_forward_spdy(session, self.node, pod_id)
             return web.Response()

@@ -10,7 +10,7 @@ the output streams are finished, the status is written on ``error`` and
 the session goes away.
 
 The older v1 to v3 protocols (errors as plain text, no exit codes) are
-not offered: kubectl and client-go have spoken v4 since Kubernetes 1.4.
+not offered: kubectl and client-go have offered v4 (and v5) for years.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from servin_cri.streaming.spdy_frames import (
     FrameType,
     HeaderCodec,
     RstStatus,
+    check_length,
     control_frame,
     data_frame,
     parse_header,
@@ -163,6 +164,7 @@ class SpdySession:
             kind, flags, length, stream_id = parse_header(head)
             if length > _MAX_FRAME:
                 raise ValueError(f"a frame of {length} bytes")
+            check_length(kind, length)
             payload = await reader.readexactly(length)
         except (asyncio.IncompleteReadError, ConnectionError):
             return None

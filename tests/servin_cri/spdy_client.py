@@ -34,6 +34,8 @@ class SpdyClient:
         self.writer = writer
         self.streams: dict[int, Incoming] = {}
         self.goaway = asyncio.Event()
+        self.goaway_status: int | None = None
+        self.pings: asyncio.Queue[int] = asyncio.Queue()
         self._next_id = 1
         self._deflate = zlib.compressobj(zdict=SPDY3_DICTIONARY)
         self._inflate = zlib.decompressobj(zdict=SPDY3_DICTIONARY)
@@ -73,7 +75,7 @@ class SpdyClient:
                 raw += struct.pack(">I", len(text)) + text
         return self._deflate.compress(raw) + self._deflate.flush(zlib.Z_SYNC_FLUSH)
 
-    def _control(self, kind: int, flags: int, payload: bytes) -> None:
+    def control(self, kind: int, flags: int, payload: bytes) -> None:
         self.writer.write(
             struct.pack(">HHI", 0x8003, kind, flags << 24 | len(payload)) + payload
         )
@@ -83,7 +85,7 @@ class SpdyClient:
         self._next_id += 2
         self.streams[stream_id] = Incoming()
         payload = struct.pack(">IIBB", stream_id, 0, 0, 0) + self._block(headers)
-        self._control(SYN_STREAM, 1 if fin else 0, payload)
+        self.control(SYN_STREAM, 1 if fin else 0, payload)
         return stream_id
 
     def send(self, stream_id: int, data: bytes, fin: bool = False) -> None:
@@ -121,7 +123,10 @@ class SpdyClient:
                     (stream_id,) = struct.unpack_from(">I", payload)
                     self.streams[stream_id].finished.set()
                 elif kind == GOAWAY:
+                    self.goaway_status = struct.unpack_from(">II", payload)[1]
                     self.goaway.set()
+                elif kind == PING:
+                    self.pings.put_nowait(struct.unpack_from(">I", payload)[0])
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:

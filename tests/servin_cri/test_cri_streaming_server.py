@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import ssl
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from spdy_client import PING, SYN_STREAM, SpdyClient
 from test_cri_tcp import self_signed
 
 from servin_core.config import Config
@@ -66,3 +68,23 @@ async def test_a_malformed_address_is_refused(node: Node) -> None:
     with pytest.raises(InvalidArgument) as caught:
         StreamingServer(node, StreamingListener("localhost"))
     assert "HOST:PORT" in str(caught.value)
+
+
+async def test_spdy_answers_pings_and_ends_on_a_malformed_frame(node: Node) -> None:
+    server = StreamingServer(node)
+    await server.start()
+    try:
+        request = pb.ExecRequest(container_id="nope", cmd=["true"], stdout=True)
+        url = server.url_for("exec", request)
+        status, _, client = await SpdyClient.upgrade(url, "v4.channel.k8s.io")
+        assert status == 101
+
+        client.control(PING, 0, struct.pack(">I", 7))
+        assert await client.pings.get() == 7
+
+        client.control(SYN_STREAM, 0, b"\x00\x01")  # shorter than any
+        await client.goaway.wait()
+        await client.close()
+    finally:
+        await server.stop()
+    assert client.goaway_status == 1  # PROTOCOL_ERROR
