@@ -54,7 +54,7 @@ class FrameType(enum.IntEnum):
     WINDOW_UPDATE = 9
 
 
-_MIN_PAYLOAD = {
+_MIN_PAYLOAD: dict[int, int] = {
     FrameType.SYN_STREAM: 10,
     FrameType.SYN_REPLY: 4,
     FrameType.RST_STREAM: 8,
