@@ -80,7 +80,8 @@ class LogScreen(Screen[None]):
     def __init__(self, backend: Backend, names: Sequence[str]) -> None:
         super().__init__()
         self.backend = backend
-        self.names = list(names)
+        # One name alone is one container, not a sequence of letters.
+        self.names = [names] if isinstance(names, str) else list(names)
         self.book = LogBook(self.names)
         self.ended = 0
         """How many of the containers' logs ended (the container stopped)."""

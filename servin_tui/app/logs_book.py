@@ -22,8 +22,9 @@ from servin_core.containers.logs import LogLine
 
 __all__ = ["Entry", "LogBook", "Look", "draw", "search_pattern"]
 
-TAG_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red")
-"""Each container's tag colour, in the order the containers were chosen."""
+TAG_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_white")
+"""Each container's tag colour, in the order the containers were chosen
+(no red: red is stderr's)."""
 
 _MATCH_STYLE = "reverse bold"
 _ERR_STYLE = "red"
