@@ -5,11 +5,13 @@ the keys and attaching again, and a clear error for a stopped container."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import Cli
+from cli_runner import SERVIN_TUI, Cli
 from test_cli_containers_exec import QuietCli, Terminal, _set_size
 
 IMAGE = "busybox-attach:1"
@@ -31,6 +33,29 @@ def test_run_i_passes_piped_input_to_its_end(cli: Cli) -> None:
     result = cli("run", "-i", "--rm", IMAGE, "sh", "-c", script, stdin=b"a\nb\n")
 
     assert (result.code, result.stdout, result.stderr) == (4, "a\nb\ndone\n", "oops\n")
+    assert cli("ps", "-a", "-q").lines == []
+
+
+def test_run_i_passes_an_interrupt_on_to_the_container(cli: Cli) -> None:
+    script = 'trap "echo interrupted; exit 7" INT; echo ready;'
+    script += " while :; do sleep 0.1; done"
+    options = ("--log-level", "error", "--root", str(cli.root))
+    process = subprocess.Popen(
+        [SERVIN_TUI, *options, "run", "-i", "--rm", IMAGE, "sh", "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    try:
+        assert process.stdout.readline() == b"ready\n"
+        process.send_signal(signal.SIGINT)
+        rest, errors = process.communicate(timeout=60)
+    finally:
+        process.kill()
+
+    assert process.returncode == 7, errors
+    assert rest == b"interrupted\n"
     assert cli("ps", "-a", "-q").lines == []
 
 
