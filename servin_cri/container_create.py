@@ -16,6 +16,7 @@ from servin_core import log
 from servin_core.containers import lifecycle
 from servin_core.containers.model import ContainerConfig, Device, Mount, Resources
 from servin_core.errors import Conflict, InvalidArgument, NotFound
+from servin_core.images.inspect import config_of
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import Pod, PodState
@@ -24,14 +25,22 @@ from servin_cri.sandbox import ETC_FILES, container_namespaces, host_network, po
 __all__ = ["create_container"]
 
 _CPU_PERIOD_DEFAULT = 100_000
+_PROPAGATION = {
+    pb.PROPAGATION_PRIVATE: "rprivate",
+    pb.PROPAGATION_HOST_TO_CONTAINER: "rslave",
+    pb.PROPAGATION_BIDIRECTIONAL: "rshared",
+}
 
 
-def _user(context: pb.LinuxContainerSecurityContext) -> str | None:
+def _user(context: pb.LinuxContainerSecurityContext, image_user: str) -> str | None:
+    """docker's ``user[:group]`` for the security context; a group given
+    alone goes with the image's user (not root)."""
     user = context.run_as_username
     if not user and context.HasField("run_as_user"):
         user = str(context.run_as_user.value)
     if context.HasField("run_as_group"):
-        user = f"{user or 0}:{context.run_as_group.value}"
+        user = user or image_user.partition(":")[0] or "0"
+        user = f"{user}:{context.run_as_group.value}"
     return user or None
 
 
@@ -87,6 +96,7 @@ def _mounts(node: Node, pod: Pod, config: pb.ContainerConfig) -> list[Mount]:
             target=m.container_path,
             source=m.host_path,
             read_only=m.readonly,
+            options=(_PROPAGATION.get(m.propagation, "rprivate"), *m.mount_options),
             # containerd makes a missing host directory; kubelet relies on it.
             create_source=True,
         )
@@ -131,12 +141,16 @@ def _core_config(
 ) -> ContainerConfig:
     context = config.linux.security_context
     host = host_network(pod.config)
+    image = node.core.images.resolve(config.image.image)
+    image_user = str(
+        (config_of(node.core, image).get("config") or {}).get("User") or ""
+    )
     return ContainerConfig(
         image=config.image.image,
         entrypoint=list(config.command) or None,
         cmd=list(config.args) or None,
         env=[f"{kv.key}={kv.value.decode(errors='replace')}" for kv in config.envs],
-        user=_user(context),
+        user=_user(context, image_user),
         workdir=config.working_dir or None,
         hostname=None if host else (pod.config.hostname or pod.metadata.name),
         labels=dict(config.labels),

@@ -610,3 +610,44 @@ async def test_bad_requests_get_the_right_codes(
     await cri.runtime.RemovePodSandbox(
         pb.RemovePodSandboxRequest(pod_sandbox_id="no-such-pod")
     )
+
+
+async def test_host_to_container_propagation_shows_later_host_mounts(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    shared = tmp_path / "shared"
+    (shared / "sub").mkdir(parents=True)
+    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+        config = pod_config(tmp_path)
+        pod = await run_pod(cri, config)
+        container_config = pb.ContainerConfig(
+            metadata=pb.ContainerMetadata(name="prop"),
+            image=pb.ImageSpec(image=image),
+            command=["sleep", "3600"],
+            mounts=[
+                pb.Mount(
+                    container_path="/host",
+                    host_path=str(shared),
+                    propagation=pb.PROPAGATION_HOST_TO_CONTAINER,
+                )
+            ],
+        )
+        created = await cri.runtime.CreateContainer(
+            pb.CreateContainerRequest(pod_sandbox_id=pod, config=container_config)
+        )
+        container = created.container_id
+        await cri.runtime.StartContainer(
+            pb.StartContainerRequest(container_id=container)
+        )
+
+        # Mounted on the host after the container started.
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "later", str(shared / "sub")], check=True
+        )
+        seen = await exec_sync(cri, container, "cat", "/proc/mounts")
+        assert "later /host/sub tmpfs" in seen.stdout.decode()
+    finally:
+        subprocess.run(["umount", "-R", str(shared)], check=False)
