@@ -22,12 +22,13 @@ The API::
   "stdout" or "stderr" (kept apart; a terminal has only "stdout"), and is
   awaited before more is read. Only output written while attached comes:
   earlier output is in the log (``logs``).
-- ``stdin``: input for the container (None: none is sent). When it ends,
-  the container's stdin is closed if the container was created with
-  ``stdin_once`` (docker's ``StdinOnce``: ``run -i`` in the foreground,
-  without a terminal), else left open for later attaches; either way the
-  attach goes on showing output until the container exits. Input is sent
-  only if the container was created with ``open_stdin``.
+- ``stdin``: input for the container (None: none is sent). When it ends
+  (or the attach detaches), the container's stdin is closed if the
+  container was created with ``stdin_once`` (docker's ``StdinOnce``:
+  ``run -i`` in the foreground, without a terminal), else left open for
+  later attaches; after the end of input the attach goes on showing output
+  until the container exits. Input is sent only if the container was
+  created with ``open_stdin``.
 - ``detach_keys`` (parse_detach_keys gives them from docker's syntax;
   None or b"" for none), looked for in ``stdin``: the sequence ends the
   attach with the container left running, and is not sent.

@@ -99,7 +99,7 @@ def container_details(
             "AttachStderr": True,
             "Tty": config.tty,
             "OpenStdin": config.open_stdin,
-            "StdinOnce": config.open_stdin,
+            "StdinOnce": config.stdin_once,
             "Env": env,
             "Cmd": cmd,
             "Image": config.image,
