@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = ["Runtime", "RuntimeError_", "runtime_of", "select_runtime"]
 
 _FALLBACK = "runc"
 _verdicts: dict[str, str] = {}
+_probe_lock = threading.Lock()
 """Runtime name -> "" when usable, else why not (this process's cache)."""
 
 
@@ -127,6 +129,15 @@ def _verdict(config: Config, name: str) -> str:
     """Why ``name`` cannot run containers here ("" if it can), once per boot."""
     if name in _verdicts:
         return _verdicts[name]
+    # One probe at a time in this process: concurrent starts (a daemon's
+    # clients) would share the probe's bundle and temporary file.
+    with _probe_lock:
+        if name in _verdicts:
+            return _verdicts[name]
+        return _verdict_locked(config, name)
+
+
+def _verdict_locked(config: Config, name: str) -> str:
     record = config.run_dir / "runtime" / f"{name}.probe"
     try:
         why = record.read_text()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def negotiate(
             f" writes ({', '.join(PREFERRED)})",
         )
     cache.parent.mkdir(parents=True, exist_ok=True)
-    temp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    # Threads of one process (a daemon's concurrent starts) write it too.
+    temp = cache.with_name(f"{cache.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     temp.write_text(json.dumps({"key": key, "version": chosen}))
     os.replace(temp, cache)
     return chosen
