@@ -12,16 +12,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from servin_core.api import params
 from servin_core.api.app import core_of
 from servin_core.containers.watch import IN_MODIFY, Watch
-from servin_core.errors import InvalidArgument
+from servin_core.errors import InvalidArgument, NotFound
 from servin_core.events import Event
+
+if TYPE_CHECKING:
+    from servin_core.core import Core
 
 __all__ = ["docker_event", "events", "matches", "parse_time"]
 
@@ -91,6 +95,25 @@ def matches(event: Event, wanted: dict[str, list[str]]) -> bool:
     return True
 
 
+def _with_names(core: Core, event: Event, known: dict[str, dict[str, str]]) -> Event:
+    """A container's event with its name and image, as docker's carry them
+    (the table records them at create; later events are looked up)."""
+    if event.type != "container":
+        return event
+    if event.actor_id not in known:
+        try:
+            container = core.containers.get(event.actor_id)
+            known[event.actor_id] = {
+                "name": container.name,
+                "image": container.image_name,
+            }
+        except NotFound:
+            known[event.actor_id] = {}
+    names = known[event.actor_id]
+    names.update({k: v for k, v in event.attributes.items() if k in ("name", "image")})
+    return replace(event, attributes={**names, **event.attributes})
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     core = core_of(request)
     since = parse_time(params.text(request, "since"), "since")
@@ -103,6 +126,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
 
+    known: dict[str, dict[str, str]] = {}
     last = 0
     if since is None:
         row = core.db.query_one("SELECT MAX(seq) AS seq FROM events")
@@ -113,6 +137,7 @@ async def events(request: web.Request) -> web.StreamResponse:
             found = core.events.since(last, since_time=since or 0.0, until_time=until)
             for event in found:
                 last = event.seq
+                event = _with_names(core, event, known)
                 if matches(event, wanted):
                     line = json.dumps(docker_event(event)) + "\n"
                     await response.write(line.encode())

@@ -8,11 +8,13 @@ negotiate with; its HEAD form has an empty body.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 import shutil
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -25,6 +27,9 @@ from servin_core.api.app import (
     core_of,
 )
 from servin_core.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from servin_core.core import Core
 
 __all__ = ["register"]
 
@@ -55,6 +60,29 @@ def _arch() -> str:
     return _GO_ARCH.get(machine, machine)
 
 
+_TOOL_VERSIONS: dict[str, str] = {}
+
+
+async def _tool_versions() -> dict[str, str]:
+    """The runtimes' and conmon's versions (``NAME version X`` on their
+    first line), asked once per daemon."""
+    if not _TOOL_VERSIONS:
+        for name in ("crun", "runc", "conmon"):
+            path = shutil.which(name)
+            if path is None:
+                continue
+            process = await asyncio.create_subprocess_exec(
+                path,
+                "--version",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            out, _ = await process.communicate()
+            first = out.decode(errors="replace").partition("\n")[0]
+            _TOOL_VERSIONS[name] = first.rpartition(" ")[2] or "unknown"
+    return _TOOL_VERSIONS
+
+
 async def version(request: web.Request) -> web.Response:
     kernel = platform.release()
     details = {
@@ -66,10 +94,8 @@ async def version(request: web.Request) -> web.Response:
         "Python": platform.python_version(),
     }
     components = [{"Name": "Servin", "Version": SERVIN_VERSION, "Details": details}]
-    for runtime in ("crun", "runc", "conmon"):
-        path = shutil.which(runtime)
-        if path:
-            components.append({"Name": runtime, "Version": "", "Details": {}})
+    for name, found in (await _tool_versions()).items():
+        components.append({"Name": name, "Version": found, "Details": {}})
     return web.json_response(
         {
             "Platform": {"Name": f"Servin {SERVIN_VERSION}"},
@@ -224,11 +250,27 @@ async def system_df(request: web.Request) -> web.Response:
             "LayersSize": sum(image.size for image in core.images.list()),
             "Images": images,
             "Containers": [container_summary(core, c) for c in containers],
-            "Volumes": [],
+            "Volumes": _volumes(core),
             "BuildCache": [],
             "ImagesInUse": len(used),
         }
     )
+
+
+def _volumes(core: Core) -> list[dict[str, Any]]:
+    from servin_core.volumes.describe import volume_details
+    from servin_core.volumes.operations import list_volumes, store_of
+
+    used = store_of(core).used()
+    shown = []
+    for volume in list_volumes(core):
+        details = volume_details(core, volume)
+        details["UsageData"] = {
+            "RefCount": 1 if volume.name in used else 0,
+            "Size": -1,
+        }
+        shown.append(details)
+    return shown
 
 
 async def auth(request: web.Request) -> web.Response:

@@ -10,17 +10,21 @@ from api_daemon import Daemon
 CLIENTS = 50
 
 
-def _one_life(daemon: Daemon, image: str, n: int) -> list[int]:
+def _one_life(daemon: Daemon, image: str, n: int) -> list[object]:
     created = daemon.request(
         "POST",
         f"/v1.50/containers/create?name=load-{n}",
         {"Image": image, "Cmd": ["sh", "-c", f"exit {n % 7}"]},
     )
+    if created.status != 201:
+        return [created.status, created.body.decode()]
     ident = created.json()["Id"]
     started = daemon.request("POST", f"/v1.50/containers/{ident}/start")
     waited = daemon.request("POST", f"/v1.50/containers/{ident}/wait")
     removed = daemon.request("DELETE", f"/v1.50/containers/{ident}")
     code = waited.json()["StatusCode"]
+    if started.status != 204:
+        return [created.status, started.status, started.body.decode()]
     return [created.status, started.status, code, removed.status]
 
 
