@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from app_harness import root_config
+from netconfig import config_file
 from registry_fixtures import RegistryServer, unique_repo
 
 from servin_core.config import Config
@@ -145,7 +146,8 @@ def image(tmp_path: Path, registry: RegistryServer, busybox_rootfs_tar: Path) ->
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
     cli = Path(sys.executable).parent / "servin-tui"
-    term = Terminal(f"{cli} --root {tmp_path / 'root'}")
+    # The session's own default network (tests/netconfig.py), as root_config.
+    term = Terminal(f"{cli} --root {tmp_path / 'root'} --config {config_file()}")
     try:
         yield term
     finally:
