@@ -136,6 +136,19 @@ async def _target_pid(node: Node, options: pb.NamespaceOption) -> int:
     return target.pid
 
 
+def _cgroup_parent(pod: Pod) -> str | None:
+    """kubelet's pod cgroup (cgroupfs driver: an absolute path such as
+    /kubepods/burstable/podUID), refused if it could climb out."""
+    parent = pod.config.linux.cgroup_parent
+    if not parent:
+        return None
+    if not parent.startswith("/") or ".." in parent.split("/"):
+        raise InvalidArgument(
+            "pod sandbox", pod.id, f"cgroup parent {parent} is not an absolute path"
+        )
+    return parent
+
+
 def _core_config(
     node: Node, pod: Pod, config: pb.ContainerConfig, namespaces: dict[str, str]
 ) -> ContainerConfig:
@@ -175,6 +188,7 @@ def _core_config(
         namespaces=namespaces,
         log_path=_log_path(pod, config),
         runtime=pod.runtime_handler or None,
+        cgroup_parent=_cgroup_parent(pod),
     )
 
 

@@ -51,6 +51,11 @@ def _check(request: pb.RunPodSandboxRequest) -> None:
         "uts": options.network == pb.NODE,
         "ipc": options.ipc == pb.NODE,
     }
+    parent = request.config.linux.cgroup_parent
+    if parent and (not parent.startswith("/") or ".." in parent.split("/")):
+        raise InvalidArgument(
+            "pod sandbox", ident, f"cgroup parent {parent} is not an absolute path"
+        )
     for name in request.config.linux.sysctls:
         owner = sysctl_owner(name)
         if owner is None:
@@ -120,9 +125,6 @@ async def run_pod_sandbox(
     pods.add(pod_id, config, request.runtime_handler)
     try:
         address = await asyncio.to_thread(_make, node, pod_id, config)
-        # TODO: the pod's cgroup parent is not applied: the core puts every
-        # container's cgroup under servin/ (containers/paths.py), with no
-        # parent to nest it in; kubelet's pod-level limits are not enforced.
         pods.set_state(pod_id, PodState.READY, ip=address)
     except BaseException:
         shutil.rmtree(pod_dir(node, pod_id), ignore_errors=True)

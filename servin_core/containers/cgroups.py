@@ -21,9 +21,11 @@ __all__ = ["CGROUP_ROOT", "cgroup_dirs", "remove_cgroups"]
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def cgroup_dirs(container_id: str, root: Path = CGROUP_ROOT) -> list[Path]:
+def cgroup_dirs(
+    container_id: str, root: Path = CGROUP_ROOT, parent: str | None = None
+) -> list[Path]:
     """The container's cgroup directories that exist, v1 and v2 alike."""
-    relative = cgroup_path(container_id).lstrip("/")
+    relative = cgroup_path(container_id, parent).lstrip("/")
     found = []
     if (root / "cgroup.controllers").exists():
         candidates = [root / relative]
@@ -44,10 +46,12 @@ def _pids(path: Path) -> list[int]:
         return []
 
 
-def remove_cgroups(container_id: str, root: Path = CGROUP_ROOT) -> list[Path]:
+def remove_cgroups(
+    container_id: str, root: Path = CGROUP_ROOT, parent: str | None = None
+) -> list[Path]:
     """Kill what is left in the container's cgroups and remove them; returns
     the directories that could not be removed."""
-    dirs = cgroup_dirs(container_id, root)
+    dirs = cgroup_dirs(container_id, root, parent)
     for path in dirs:
         freezer = path / "freezer.state"
         if freezer.exists():

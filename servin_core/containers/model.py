@@ -206,6 +206,9 @@ class ContainerConfig:
     """Paths hidden from the container; None for the defaults."""
     readonly_paths: list[str] | None = None
     """Paths made read-only in the container; None for the defaults."""
+    cgroup_parent: str | None = None
+    """The cgroup (an absolute path in each hierarchy) to make the
+    container's under, instead of /servin (a CRI pod's, from kubelet)."""
 
 
 def config_to_json(config: ContainerConfig) -> str:

@@ -19,9 +19,12 @@ from servin_core.config import Config
 __all__ = ["ContainerPaths", "cgroup_path"]
 
 
-def cgroup_path(container_id: str) -> str:
+def cgroup_path(container_id: str, parent: str | None = None) -> str:
     """The container's cgroup, relative to each hierarchy's root (as docker's
-    ``/docker/ID``): a fixed place, so any Servin process can find it."""
+    ``/docker/ID``): a fixed place, so any Servin process can find it; under
+    ``parent`` when the container has one (a CRI pod's, from kubelet)."""
+    if parent:
+        return f"{parent.rstrip('/')}/{container_id}"
     return f"/servin/{container_id}"
 
 

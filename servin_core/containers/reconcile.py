@@ -111,7 +111,7 @@ def release_resources(core: Core, container: Container) -> None:
     # conmon is not waited for: once the container is dead it writes the
     # exit file and runs the exit command, which waits for the lock that our
     # caller holds, finds the run recorded and leaves.
-    stuck = remove_cgroups(container.id)
+    stuck = remove_cgroups(container.id, parent=container.config.cgroup_parent)
     if stuck:
         log.for_object(log.containers, "container", container.id).warning(
             "cgroups not removed: %s", ", ".join(map(str, stuck))

@@ -250,7 +250,7 @@ def build_spec(
         "mounts": mounts,
         "linux": {
             "namespaces": _namespaces(network.netns),
-            "cgroupsPath": cgroup_path(container.id),
+            "cgroupsPath": cgroup_path(container.id, config.cgroup_parent),
             "resources": {},
         },
     }

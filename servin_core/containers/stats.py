@@ -74,8 +74,10 @@ def _keyed(path: Path) -> dict[str, int]:
 class CgroupV1:
     """One directory per controller: ``/sys/fs/cgroup/memory/servin/ID``..."""
 
-    def __init__(self, container_id: str, root: Path = CGROUP_ROOT) -> None:
-        self.relative = cgroup_path(container_id).lstrip("/")
+    def __init__(
+        self, container_id: str, root: Path = CGROUP_ROOT, parent: str | None = None
+    ) -> None:
+        self.relative = cgroup_path(container_id, parent).lstrip("/")
         self.root = root
 
     def _dir(self, controller: str) -> Path:
@@ -116,8 +118,10 @@ class CgroupV1:
 class CgroupV2:
     """The unified tree: ``/sys/fs/cgroup/servin/ID``."""
 
-    def __init__(self, container_id: str, root: Path = CGROUP_ROOT) -> None:
-        self.dir = root / cgroup_path(container_id).lstrip("/")
+    def __init__(
+        self, container_id: str, root: Path = CGROUP_ROOT, parent: str | None = None
+    ) -> None:
+        self.dir = root / cgroup_path(container_id, parent).lstrip("/")
 
     def cpu_usage_ns(self) -> int:
         return _keyed(self.dir / "cpu.stat").get("usage_usec", 0) * 1000
@@ -145,11 +149,13 @@ class CgroupV2:
         return read, written
 
 
-def cgroup_reader(container_id: str, root: Path = CGROUP_ROOT) -> CgroupReader:
+def cgroup_reader(
+    container_id: str, root: Path = CGROUP_ROOT, parent: str | None = None
+) -> CgroupReader:
     """The reader for the hierarchy this host mounts at ``root``."""
     if (root / "cgroup.controllers").exists():
-        return CgroupV2(container_id, root)
-    return CgroupV1(container_id, root)
+        return CgroupV2(container_id, root, parent)
+    return CgroupV1(container_id, root, parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +223,9 @@ def _network(pid: int) -> tuple[int, int]:
 
 def sample(container: Container, reader: CgroupReader | None = None) -> Sample:
     """Read the container's counters now."""
-    reader = reader or cgroup_reader(container.id)
+    reader = reader or cgroup_reader(
+        container.id, parent=container.config.cgroup_parent
+    )
     host_memory = _host_memory()
     limit = reader.memory_limit()
     if limit is None or (host_memory and limit > host_memory):

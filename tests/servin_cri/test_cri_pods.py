@@ -651,3 +651,48 @@ async def test_host_to_container_propagation_shows_later_host_mounts(
         assert "later /host/sub tmpfs" in seen.stdout.decode()
     finally:
         subprocess.run(["umount", "-R", str(shared)], check=False)
+
+
+async def test_containers_nest_in_the_pods_cgroup_parent(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    top = f"/servin-cri-test-{os.urandom(4).hex()}"
+    parent = f"{top}/pod-a"
+    config = pod_config(tmp_path)
+    config.linux.cgroup_parent = parent
+    try:
+        pod = await run_pod(cri, config)
+        container = await start_container(cri, pod, config, image, "n", "sleep", "3600")
+
+        nested = cgroup_dirs(container, parent=parent)
+        assert nested, "no cgroup under the pod's parent"
+        assert all(str(d).endswith(f"{parent}/{container}") for d in nested)
+        assert cgroup_dirs(container) == []  # not under /servin
+        stats = await cri.runtime.ContainerStats(
+            pb.ContainerStatsRequest(container_id=container)
+        )
+        assert stats.stats.memory.working_set_bytes.value > 0
+
+        await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
+        await cri.runtime.RemovePodSandbox(
+            pb.RemovePodSandboxRequest(pod_sandbox_id=pod)
+        )
+        assert cgroup_dirs(container, parent=parent) == []
+    finally:
+        # kubelet's own directories, made here by the runtime for the test:
+        # in the unified root (v2) or in each hierarchy (v1).
+        root = Path("/sys/fs/cgroup")
+        for base in (root, *root.iterdir()):
+            for directory in (base / parent.lstrip("/"), base / top.lstrip("/")):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+
+
+async def test_a_relative_cgroup_parent_is_refused(cri: Cri, tmp_path: Path) -> None:
+    config = pod_config(tmp_path)
+    config.linux.cgroup_parent = "../escape"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "cgroup parent ../escape" in (caught.value.details() or "")
