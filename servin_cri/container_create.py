@@ -20,7 +20,13 @@ from servin_core.images.inspect import config_of
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import Pod, PodState
-from servin_cri.sandbox import ETC_FILES, container_namespaces, host_network, pod_dir
+from servin_cri.sandbox import (
+    ETC_FILES,
+    container_namespaces,
+    host_network,
+    pod_dir,
+    pod_hostname,
+)
 
 __all__ = ["create_container"]
 
@@ -165,7 +171,7 @@ def _core_config(
         env=[f"{kv.key}={kv.value.decode(errors='replace')}" for kv in config.envs],
         user=_user(context, image_user),
         workdir=config.working_dir or None,
-        hostname=None if host else (pod.config.hostname or pod.metadata.name),
+        hostname=None if host else pod_hostname(pod.config),
         labels=dict(config.labels),
         tty=config.tty,
         open_stdin=config.stdin,

@@ -20,11 +20,14 @@ __all__ = [
     "container_namespaces",
     "host_network",
     "pod_dir",
+    "pod_hostname",
     "pod_message",
     "pod_state",
 ]
 
 ETC_FILES = ("hosts", "hostname", "resolv.conf")
+_HOSTNAME_MAX = 63
+"""A DNS label's length; the kernel refuses names over 64 bytes."""
 
 
 def pod_dir(node: Node, pod_id: str) -> Path:
@@ -34,6 +37,15 @@ def pod_dir(node: Node, pod_id: str) -> Path:
 def host_network(config: pb.PodSandboxConfig) -> bool:
     options = config.linux.security_context.namespace_options
     return options.network == pb.NODE
+
+
+def pod_hostname(config: pb.PodSandboxConfig) -> str:
+    """The pod's hostname: the one asked for, else its name cut to a DNS
+    label as kubelet cuts it (critest's pod names are longer than the
+    kernel takes)."""
+    if config.hostname:
+        return config.hostname
+    return config.metadata.name[:_HOSTNAME_MAX].rstrip("-.")
 
 
 def _pod_namespaces(node: Node, pod: Pod) -> dict[str, str]:

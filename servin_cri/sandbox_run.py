@@ -27,7 +27,7 @@ from servin_cri.pod_namespaces import (
 )
 from servin_cri.pod_pid import hold_pid_namespace, release_pid_namespace
 from servin_cri.pod_store import PodState
-from servin_cri.sandbox import host_network, pod_dir
+from servin_cri.sandbox import host_network, pod_dir, pod_hostname
 from servin_cri.sandbox_network import attach_pod, detach_pod
 
 __all__ = ["run_pod_sandbox"]
@@ -83,7 +83,7 @@ def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> str:
     the pod's address."""
     directory = pod_dir(node, pod_id)
     host = host_network(config)
-    hostname = "" if host else (config.hostname or config.metadata.name)
+    hostname = "" if host else pod_hostname(config)
     kinds = ["ipc"] if host else ["network", "ipc", "uts"]
     if config.linux.security_context.namespace_options.ipc == pb.NODE:
         kinds.remove("ipc")
