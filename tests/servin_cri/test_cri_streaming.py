@@ -81,7 +81,7 @@ async def ws_session(
 ) -> tuple[str | None, dict[int, bytes]]:
     """Connect, send ``send``, and gather every channel's bytes until the
     server closes; the negotiated protocol and the bytes by channel."""
-    received: dict[int, bytes] = {}
+    received: dict[int, bytearray] = {}
     async with (
         aiohttp.ClientSession() as session,
         session.ws_connect(url, protocols=(protocol,)) as ws,
@@ -93,8 +93,8 @@ async def ws_session(
                 channel, data = message.data[0], message.data[1:]
             else:  # base64: an ASCII digit, then the data
                 channel, data = int(message.data[0]), b64decode(message.data[1:])
-            received[channel] = received.get(channel, b"") + data
-        return ws.protocol, received
+            received.setdefault(channel, bytearray()).extend(data)
+        return ws.protocol, {channel: bytes(got) for channel, got in received.items()}
 
 
 async def spdy_exec(
