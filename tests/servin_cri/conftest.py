@@ -17,6 +17,7 @@ from registry_fixtures import RegistryServer, unique_repo
 from servin_core.config import Config
 from servin_core.core import Core
 from servin_cri.cni import CniLocations
+from servin_cri.pb import api_pb2 as pb
 from servin_cri.pb import api_pb2_grpc
 from servin_cri.server import CriServer
 
@@ -83,3 +84,11 @@ def published(
     seed = tmp_path_factory.mktemp("seed")
     asyncio.run(publish_busybox(seed, busybox_rootfs_tar, [*names, mirrored]))
     yield names
+
+
+@pytest.fixture
+async def ready(cri: Cri, published: list[str]) -> tuple[Cri, str]:
+    """The server with busybox pulled; its image reference."""
+    image = published[0]
+    await cri.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=image)))
+    return cri, image

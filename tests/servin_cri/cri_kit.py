@@ -12,6 +12,7 @@ from typing import TypeVar
 from servin_core.config import Config
 from servin_core.core import Core
 from servin_core.registry.auth import Credentials
+from servin_cri.pb import api_pb2 as pb
 from servin_cri.pb import api_pb2_grpc
 from servin_cri.server import CriServer
 
@@ -82,3 +83,57 @@ async def remove_every_pod(cri: Cri) -> None:
         await cri.runtime.RemovePodSandbox(
             pb.RemovePodSandboxRequest(pod_sandbox_id=pod.id)
         )
+
+
+def pod_config(tmp_path: Path, name: str = "web") -> pb.PodSandboxConfig:
+    meta = pb.PodSandboxMetadata(name=name, namespace="default", uid=f"uid-{name}")
+    dns = pb.DNSConfig(
+        servers=["10.96.0.10"],
+        searches=["default.svc.cluster.local"],
+        options=["ndots:5"],
+    )
+    return pb.PodSandboxConfig(
+        metadata=meta,
+        hostname=f"{name}-host",
+        log_directory=str(tmp_path / "pod-logs" / name),
+        dns_config=dns,
+        labels={"app": name},
+        annotations={"note": "servin test"},
+    )
+
+
+async def run_pod(cri: Cri, config: pb.PodSandboxConfig) -> str:
+    answer = await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
+    return answer.pod_sandbox_id
+
+
+async def start_container(
+    cri: Cri,
+    pod: str,
+    pod_config: pb.PodSandboxConfig,
+    image: str,
+    name: str,
+    *command: str,
+) -> str:
+    config = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name=name),
+        image=pb.ImageSpec(image=image),
+        command=list(command),
+        log_path=f"{name}/0.log",
+        labels={"container": name},
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(
+            pod_sandbox_id=pod, config=config, sandbox_config=pod_config
+        )
+    )
+    await cri.runtime.StartContainer(
+        pb.StartContainerRequest(container_id=created.container_id)
+    )
+    return created.container_id
+
+
+async def exec_sync(cri: Cri, container: str, *cmd: str) -> pb.ExecSyncResponse:
+    return await cri.runtime.ExecSync(
+        pb.ExecSyncRequest(container_id=container, cmd=list(cmd), timeout=60)
+    )
