@@ -31,6 +31,7 @@ class ImagesPanel(Panel):
 
     BINDINGS = [
         Binding("p", "pull", "Pull"),
+        Binding("n", "run", "Run", show=False),
         Binding("t", "tag", "Tag"),
         Binding("P", "push", "Push"),
         Binding("d", "remove", "Remove"),
@@ -48,6 +49,7 @@ class ImagesPanel(Panel):
     SORT = ("created", True)
     COMMANDS = (
         ("Images: pull", "Pull an image from a registry", "pull"),
+        ("Images: run", "Run a container of the selected image", "run"),
         ("Images: tag", "Give the selected image another name", "tag"),
         ("Images: push", "Push the selected image to its registry", "push"),
         ("Images: remove", "Remove the selected or marked images", "remove"),
@@ -80,6 +82,18 @@ class ImagesPanel(Panel):
         if repository != "<none>" and tag != "<none>":
             return f"{repository}:{tag}"
         return short_id
+
+    def action_run(self) -> None:
+        """The run dialog, with the selected image's name filled in."""
+        from servin_tui.app.run_dialog import RunDialog
+
+        row = self.table.current()
+        image = ""
+        if row is not None:
+            repository, tag, short_id = row.cells[:3]
+            named = "<none>" not in (repository, tag)
+            image = f"{repository}:{tag}" if named else short_id
+        self.app.push_screen(RunDialog(self.backend, image=image))
 
     def action_pull(self) -> None:
         self.app.push_screen(TransferDialog(self.backend, "pull"))

@@ -22,6 +22,7 @@ from servin_core.errors import NotFound
 from servin_core.images.importer import import_image
 from servin_core.images.push import push
 from servin_tui.app.containers import ContainersPanel
+from servin_tui.app.images import ImagesPanel
 from servin_tui.app.run_dialog import RunDialog
 
 LOOP = "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done"
@@ -159,3 +160,24 @@ async def test_a_missing_image_is_pulled_first_with_progress(
     [container] = core.containers.list()
     assert container.image_id == image.id
     assert container.state is State.RUNNING
+
+
+async def test_run_from_the_images_panel_names_the_selected_image(
+    config: Config, core: Core, busybox_rootfs_tar: Path
+) -> None:
+    with busybox_rootfs_tar.open("rb") as source:
+        await import_image(core, source, "box:1")
+    app = make_app(config, start_panel="images")
+
+    async with app.run_test(size=(100, 34)) as pilot:
+        panel = app.query_one(ImagesPanel)
+        await until(pilot, lambda: panel.table.row_count == 1, "the image")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, RunDialog), "the dialog")
+        dialog = app.screen
+        assert isinstance(dialog, RunDialog)
+        assert dialog.field("image").value == "box:1"
+
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is not dialog, "the dialog closed")
+    assert core.containers.list() == []
