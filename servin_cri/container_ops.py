@@ -66,8 +66,11 @@ async def start_container(
 async def stop_container(
     node: Node, request: pb.StopContainerRequest
 ) -> pb.StopContainerResponse:
-    member_or_not_found(node, request.container_id)
-    container = await _current(node, request.container_id)
+    try:
+        member_or_not_found(node, request.container_id)
+        container = await _current(node, request.container_id)
+    except NotFound:
+        return pb.StopContainerResponse()  # gone: stopped, as kubelet counts
     if container.state.can_stop():
         await lifecycle.stop(
             node.core, container.id, timeout=max(int(request.timeout), 0)

@@ -57,7 +57,12 @@ async def _stop_containers(node: Node, pod: Pod) -> None:
 async def stop_pod_sandbox(
     node: Node, request: pb.StopPodSandboxRequest
 ) -> pb.StopPodSandboxResponse:
-    pod = node.pods.resolve(request.pod_sandbox_id)
+    try:
+        pod = node.pods.resolve(request.pod_sandbox_id)
+    except NotFound:
+        # Stopping is idempotent: what is gone is as stopped as it gets
+        # (kubelet retries a stop whose answer it missed).
+        return pb.StopPodSandboxResponse()
     await _stop_containers(node, pod)
     directory = pod_dir(node, pod.id)
     await asyncio.to_thread(detach_pod, node, pod.id, directory)

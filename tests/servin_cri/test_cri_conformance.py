@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
+import pytest
 from cri_kit import Cri, exec_sync, pod_config, run_pod, start_container
+
+from servin_cri.pb import api_pb2 as pb
 
 
 async def test_a_pod_named_longer_than_a_hostname_gets_its_name_cut(
@@ -21,3 +25,18 @@ async def test_a_pod_named_longer_than_a_hostname_gets_its_name_cut(
 
     hostname = (await exec_sync(cri, container, "hostname")).stdout.decode()
     assert hostname == name[:63].rstrip("-") + "\n"
+
+
+async def test_stopping_what_does_not_exist_is_not_an_error(cri: Cri) -> None:
+    # kubelet retries stops whose answers it missed; the object may be gone.
+    await cri.runtime.StopPodSandbox(
+        pb.StopPodSandboxRequest(pod_sandbox_id="0123456789abcdef")
+    )
+    await cri.runtime.StopContainer(
+        pb.StopContainerRequest(container_id="0123456789abcdef", timeout=0)
+    )
+
+    # Without an ID there is nothing to be idempotent about.
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest())
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
