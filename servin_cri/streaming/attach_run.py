@@ -57,7 +57,9 @@ async def run_attach(core: Core, container_id: str, io: RemoteIO) -> dict[str, A
             work.cancel()
         await work
     except asyncio.CancelledError:
-        if not io.gone.is_set():
+        # Ours (the client went away) ends the attach; the caller's goes on.
+        current = asyncio.current_task()
+        if not io.gone.is_set() or current is None or current.cancelling():
             raise
     except (Conflict, NotFound) as e:
         return failure(str(e))

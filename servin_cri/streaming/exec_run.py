@@ -49,10 +49,14 @@ async def run_exec(
         return failure(f"cannot run {cmd} in container {container_id}: {e.reason}")
     except (Conflict, NotFound) as e:
         return failure(str(e))
+    if code is None:
+        return failure("the client went away: the command was ended")
     return exit_status(code)
 
 
-async def _until_gone(io: RemoteIO, work: Coroutine[Any, Any, int]) -> int:
+async def _until_gone(io: RemoteIO, work: Coroutine[Any, Any, int]) -> int | None:
+    """``work``'s exit code; None if the client went away first (``work``
+    is then cancelled, which ends the command)."""
     task: asyncio.Future[Any] = asyncio.ensure_future(work)
     gone: asyncio.Future[Any] = asyncio.ensure_future(io.gone.wait())
     try:
@@ -61,7 +65,13 @@ async def _until_gone(io: RemoteIO, work: Coroutine[Any, Any, int]) -> int:
         gone.cancel()
         if not task.done():
             task.cancel()
-    code: int = await task
+    try:
+        code: int = await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if io.gone.is_set() and current is not None and not current.cancelling():
+            return None
+        raise
     return code
 
 
