@@ -87,7 +87,11 @@ def _resources(
 def _security_opt(context: pb.LinuxContainerSecurityContext) -> list[str]:
     options = ["no-new-privileges"] if context.no_new_privs else []
     profile = context.seccomp
-    if profile.profile_type == pb.SecurityProfile.Unconfined:
+    if not context.HasField("seccomp"):
+        # No profile at all is no filter, as in containerd and CRI-O;
+        # kubelet always names one (RuntimeDefault when the pod asks).
+        options.append("seccomp=unconfined")
+    elif profile.profile_type == pb.SecurityProfile.Unconfined:
         options.append("seccomp=unconfined")
     elif profile.profile_type == pb.SecurityProfile.Localhost:
         options.append(f"seccomp={profile.localhost_ref}")

@@ -40,3 +40,39 @@ async def test_stopping_what_does_not_exist_is_not_an_error(cri: Cri) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest())
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_no_seccomp_profile_is_unconfined_and_runtime_default_filters(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+
+    async def seccomp_mode(name: str, context: pb.LinuxContainerSecurityContext) -> str:
+        created = await cri.runtime.CreateContainer(
+            pb.CreateContainerRequest(
+                pod_sandbox_id=pod,
+                sandbox_config=config,
+                config=pb.ContainerConfig(
+                    metadata=pb.ContainerMetadata(name=name),
+                    image=pb.ImageSpec(image=image),
+                    command=["sleep", "60"],
+                    linux=pb.LinuxContainerConfig(security_context=context),
+                ),
+            )
+        )
+        await cri.runtime.StartContainer(
+            pb.StartContainerRequest(container_id=created.container_id)
+        )
+        status = await exec_sync(cri, created.container_id, "cat", "/proc/self/status")
+        return next(
+            line.split()[1]
+            for line in status.stdout.decode().splitlines()
+            if line.startswith("Seccomp:")
+        )
+
+    default = pb.SecurityProfile(profile_type=pb.SecurityProfile.RuntimeDefault)
+    assert await seccomp_mode("none", pb.LinuxContainerSecurityContext()) == "0"
+    filtered = pb.LinuxContainerSecurityContext(seccomp=default)
+    assert await seccomp_mode("default", filtered) == "2"
