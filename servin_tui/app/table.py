@@ -327,7 +327,10 @@ class LiveTable(DataTable[Text]):
 
 def _width(cell: Text) -> int:
     """The cells a one-line text takes (the longest line, if it has more)."""
-    return max(map(cell_len, cell.plain.split("\n")))
+    plain = cell.plain
+    if plain.isascii() and "\n" not in plain:
+        return len(plain)  # Text has dropped control codes: one cell each
+    return max(map(cell_len, plain.split("\n")))
 
 
 def _sort_key(cell: Any) -> Any:
