@@ -221,21 +221,27 @@ async def create_container(
         raise InvalidArgument("container", "", "metadata.name is empty")
     if not config.image.image:
         raise InvalidArgument("container", meta.name, "no image given")
-    pod = node.pods.resolve(request.pod_sandbox_id)
-    if pod.state is not PodState.READY:
-        raise Conflict("pod sandbox", pod.id, "is not ready")
+    pod_id = node.pods.resolve(request.pod_sandbox_id).id
+    async with node.pod_lock(pod_id):
+        # Read again under the lock: a stop or removal may have come first.
+        pod = node.pods.get(pod_id)
+        if pod.state is not PodState.READY:
+            raise Conflict("pod sandbox", pod.id, "is not ready")
 
-    options = config.linux.security_context.namespace_options
-    namespaces = container_namespaces(
-        node, pod, options, await _target_pid(node, options)
-    )
-    core_config = await asyncio.to_thread(_core_config, node, pod, config, namespaces)
-    container = await lifecycle.create(node.core, core_config, name=_name(pod, meta))
-    try:
-        node.pods.add_member(container.id, pod.id, config)
-    except BaseException:
-        await lifecycle.remove(node.core, container.id, force=True)
-        raise
+        options = config.linux.security_context.namespace_options
+        target = await _target_pid(node, options)
+        namespaces = container_namespaces(node, pod, options, target)
+        core_config = await asyncio.to_thread(
+            _core_config, node, pod, config, namespaces
+        )
+        container = await lifecycle.create(
+            node.core, core_config, name=_name(pod, meta)
+        )
+        try:
+            node.pods.add_member(container.id, pod.id, config)
+        except BaseException:
+            await lifecycle.remove(node.core, container.id, force=True)
+            raise
     log.for_object(log.cri, "container", container.id).info(
         "created %s in pod %s", meta.name, pod.id[:12]
     )

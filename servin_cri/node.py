@@ -6,6 +6,7 @@ can be read (and tested) one RPC at a time, without the gRPC server.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,17 @@ class Node:
     streaming: StreamingServer | None = None
     """Serves the URLs Exec, Attach and PortForward answer with."""
 
+    _pod_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
     @property
     def pods(self) -> PodStore:
         return PodStore(self.core.db)
+
+    def pod_lock(self, pod_id: str) -> asyncio.Lock:
+        """Changes to one pod and its set of containers, one at a time (a
+        container made while its pod is removed would outlive it). Only this
+        server changes pods, so a lock of its own is enough."""
+        return self._pod_locks.setdefault(pod_id, asyncio.Lock())
+
+    def forget_pod_lock(self, pod_id: str) -> None:
+        self._pod_locks.pop(pod_id, None)

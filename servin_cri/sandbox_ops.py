@@ -63,15 +63,16 @@ async def stop_pod_sandbox(
         # Stopping is idempotent: what is gone is as stopped as it gets
         # (kubelet retries a stop whose answer it missed).
         return pb.StopPodSandboxResponse()
-    await _stop_containers(node, pod)
-    directory = pod_dir(node, pod.id)
-    await asyncio.to_thread(detach_pod, node, pod.id, directory)
-    net = {"network": _pinned(node, pod)["net"]}
-    await asyncio.to_thread(unpin_namespaces, net)
-    release_pid_namespace(pod_dir(node, pod.id))
-    if pod.state is not PodState.NOTREADY:
-        node.pods.set_state(pod.id, PodState.NOTREADY, ip="")
-        log.for_object(log.cri, "pod", pod.id).info("stopped")
+    async with node.pod_lock(pod.id):
+        await _stop_containers(node, pod)
+        directory = pod_dir(node, pod.id)
+        await asyncio.to_thread(detach_pod, node, pod.id, directory)
+        net = {"network": _pinned(node, pod)["net"]}
+        await asyncio.to_thread(unpin_namespaces, net)
+        release_pid_namespace(pod_dir(node, pod.id))
+        if node.pods.get(pod.id).state is not PodState.NOTREADY:
+            node.pods.set_state(pod.id, PodState.NOTREADY, ip="")
+            log.for_object(log.cri, "pod", pod.id).info("stopped")
     return pb.StopPodSandboxResponse()
 
 
@@ -82,16 +83,18 @@ async def remove_pod_sandbox(
         pod = node.pods.resolve(request.pod_sandbox_id)
     except NotFound:
         return pb.RemovePodSandboxResponse()  # removed already
-    for member in node.pods.members(pod.id):
-        try:
-            await lifecycle.remove(node.core, member.container_id, force=True)
-        except NotFound:
-            continue
-    await asyncio.to_thread(detach_pod, node, pod.id, pod_dir(node, pod.id))
-    await asyncio.to_thread(unpin_namespaces, _pinned(node, pod))
-    release_pid_namespace(pod_dir(node, pod.id))
-    shutil.rmtree(pod_dir(node, pod.id), ignore_errors=True)
-    node.pods.delete(pod.id)
+    async with node.pod_lock(pod.id):
+        for member in node.pods.members(pod.id):
+            try:
+                await lifecycle.remove(node.core, member.container_id, force=True)
+            except NotFound:
+                continue
+        await asyncio.to_thread(detach_pod, node, pod.id, pod_dir(node, pod.id))
+        await asyncio.to_thread(unpin_namespaces, _pinned(node, pod))
+        release_pid_namespace(pod_dir(node, pod.id))
+        shutil.rmtree(pod_dir(node, pod.id), ignore_errors=True)
+        node.pods.delete(pod.id)
+    node.forget_pod_lock(pod.id)
     log.for_object(log.cri, "pod", pod.id).info("removed")
     return pb.RemovePodSandboxResponse()
 

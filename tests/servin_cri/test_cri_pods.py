@@ -4,6 +4,7 @@ remove, sysctls, cgroup parent, reconciliation after a reboot."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -220,3 +221,31 @@ async def test_a_relative_cgroup_parent_is_refused(cri: Cri, tmp_path: Path) -> 
         await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "cgroup parent ../escape" in (caught.value.details() or "")
+
+
+async def test_a_container_made_while_its_pod_is_removed_does_not_outlive_it(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container_config = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="late"),
+        image=pb.ImageSpec(image=image),
+        command=["sleep", "3600"],
+    )
+
+    created, _ = await asyncio.gather(
+        cri.runtime.CreateContainer(
+            pb.CreateContainerRequest(pod_sandbox_id=pod, config=container_config)
+        ),
+        cri.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod)),
+        return_exceptions=True,
+    )
+
+    # Either the container came first and went with the pod, or the pod
+    # was gone when the container was asked for.
+    if isinstance(created, grpc.aio.AioRpcError):
+        assert created.code() == grpc.StatusCode.NOT_FOUND
+    assert [c.name for c in cri.core.containers.list()] == []
+    assert (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items == []
