@@ -138,6 +138,8 @@ def container_networks(
     }
 
 
+# TODO: ps passes no exposed ports (docker shows ``80/tcp`` for an exposed
+# port not published): that needs each image's config read per listing.
 def format_ports(ports: tuple[PortMapping, ...], exposed: list[str]) -> str:
     """docker's PORTS column: ``0.0.0.0:8080->80/tcp, 443/tcp``."""
     published = {port.key for port in ports}

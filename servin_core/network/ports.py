@@ -41,6 +41,9 @@ def requested_ports(
     return mappings
 
 
+# TODO: ports published by another Servin root (another database) are not
+# seen: their DNAT rules bind nothing. A host-wide registry of published
+# ports (a directory under /run) would catch them.
 def _taken_by_others(used: Iterable[PortMapping], port: PortMapping) -> bool:
     return any(
         u.host_port == port.host_port

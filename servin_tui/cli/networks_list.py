@@ -111,6 +111,8 @@ def _configure_ls(parser: argparse.ArgumentParser) -> None:
     add("--format", metavar="FORMAT", help="'json', or a Go template ('table ...')")
 
 
+# TODO: docker also lists its ``host`` and ``none`` pseudo-networks; here
+# they are only --network modes, with no row to list.
 async def _run_ls(session: Session, args: argparse.Namespace) -> int:
     from servin_core.network.manage import ensure_default
 
