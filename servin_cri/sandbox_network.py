@@ -72,6 +72,21 @@ def _address(result: dict[str, Any]) -> str:
     return (v4 or addresses or [""])[0]
 
 
+def _cni_args(pod_id: str, config: pb.PodSandboxConfig) -> str:
+    """The pod's identity as kubelet's runtimes hand it to plugins (some
+    IPAMs and meta plugins read it); IgnoreUnknown for those that do not."""
+    meta = config.metadata
+    return ";".join(
+        [
+            "IgnoreUnknown=1",
+            f"K8S_POD_NAMESPACE={meta.namespace}",
+            f"K8S_POD_NAME={meta.name}",
+            f"K8S_POD_INFRA_CONTAINER_ID={pod_id}",
+            f"K8S_POD_UID={meta.uid}",
+        ]
+    )
+
+
 def attach_pod(
     node: Node, pod_id: str, config: pb.PodSandboxConfig, directory: Path
 ) -> str:
@@ -87,16 +102,14 @@ def attach_pod(
     except (OSError, ValueError) as e:
         raise Unavailable("pod sandbox", pod_id, f"{verdict.path}: {e}") from e
     netns = str(directory / "ns" / "net")
-    # TODO: CNI_ARGS (K8S_POD_NAMESPACE, K8S_POD_NAME...) need a field in
-    # servin_core/network/cni.py's CniRequest; plugins that read them (some
-    # IPAMs, Multus) get none today.
-    request = CniRequest(pod_id, netns, _IFNAME, conflist.get("name", ""))
+    args = _cni_args(pod_id, config)
+    request = CniRequest(pod_id, netns, _IFNAME, conflist.get("name", ""), args)
 
     state = directory / _STATE
     # Saved before the ADD, so that a DEL follows a half-done ADD.
-    _save(state, {"conflist": conflist, "result": None})
+    _save(state, {"conflist": conflist, "args": args, "result": None})
     result = run_list("ADD", request, conflist)
-    _save(state, {"conflist": conflist, "result": result})
+    _save(state, {"conflist": conflist, "args": args, "result": result})
     address = _address(result)
     logger.info("joined CNI network %s as %s", conflist.get("name"), address)
     return address
@@ -113,7 +126,8 @@ def detach_pod(node: Node, pod_id: str, directory: Path) -> None:
     if saved.get("result") is not None:
         conflist["prevResult"] = saved["result"]
     netns = str(directory / "ns" / "net")
-    request = CniRequest(pod_id, netns, _IFNAME, conflist.get("name", ""))
+    args = str(saved.get("args", ""))
+    request = CniRequest(pod_id, netns, _IFNAME, conflist.get("name", ""), args)
     run_list("DEL", request, conflist)
     state.unlink(missing_ok=True)
     log.for_object(log.cri, "pod", pod_id).info("left CNI network")

@@ -51,6 +51,9 @@ class CniRequest:
     ifname: str
     network: str
     """The network's name, for error messages."""
+    args: str = ""
+    """CNI_ARGS, ``KEY=VALUE;...`` (kubelet's runtimes pass the pod's
+    namespace and name this way); empty for none."""
 
 
 def plugin_path() -> str:
@@ -86,6 +89,8 @@ def _invoke(
         "CNI_IFNAME": request.ifname,
         "CNI_PATH": plugin_path(),
     }
+    if request.args:
+        env["CNI_ARGS"] = request.args
     try:
         done = subprocess.run(
             [str(find_plugin(plugin, request.network, dirs))],

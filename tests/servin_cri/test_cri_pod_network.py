@@ -59,6 +59,11 @@ async def test_a_pod_gets_an_address_the_host_reaches_and_gives_it_back(
     )
     address = status.status.network.ip
     assert address.startswith(subnet + ".")
+    # The pod's identity goes to the plugins (and is kept for the DEL).
+    state = json.loads(
+        (cri.core.config.run_dir / "pods" / pod / "cni.json").read_text()
+    )
+    assert "K8S_POD_NAMESPACE=default;K8S_POD_NAME=net" in state["args"]
 
     container = pb.ContainerConfig(
         metadata=pb.ContainerMetadata(name="c"),
