@@ -11,6 +11,7 @@ expired token is 404. Both transports are served on every path: WebSocket
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from servin_cri.streaming.spdy_portforward import serve_port_forward_spdy
 from servin_cri.streaming.spdy_remote import REMOTE_PROTOCOLS, serve_remote_spdy
 from servin_cri.streaming.spdy_session import SpdySession
 from servin_cri.streaming.spdy_upgrade import is_spdy_upgrade, negotiate, upgrade
+from servin_cri.streaming.status import failure
 from servin_cri.streaming.tokens import TokenCache
 from servin_cri.streaming.websocket import serve_remote_ws
 from servin_cri.streaming.ws_portforward import (
@@ -42,7 +44,7 @@ __all__ = ["StreamingServer"]
 
 KINDS = ("exec", "attach", "portforward")
 _SHUTDOWN_TIMEOUT = 5.0
-"""How long open streams may go on once the server stops."""
+"""How long the open streams get to wind up once the server stops."""
 
 
 class StreamingServer:
@@ -60,6 +62,8 @@ class StreamingServer:
         self.tokens = TokenCache(clock)
         self._tls: ssl.SSLContext | None = None
         self._runner: web.AppRunner | None = None
+        self._serving: set[asyncio.Task[Any]] = set()
+        """The tasks serving a stream: ended first when the server stops."""
         self._log = log.for_object(log.cri, "streaming", self.listener.address)
 
     @property
@@ -98,19 +102,33 @@ class StreamingServer:
         self._log.info("serving exec, attach and port-forward")
 
     async def stop(self) -> None:
+        """Stop listening and end the open streams (their commands too)."""
         runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
-            self._log.info("stopped")
+        if runner is None:
+            return
+        serving = list(self._serving)
+        for task in serving:
+            task.cancel()
+        if serving:
+            await asyncio.wait(serving, timeout=_SHUTDOWN_TIMEOUT)
+        await runner.cleanup()
+        self._log.info("stopped")
 
     def _handler(self, kind: str) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> Any:
             pending = self.tokens.consume(kind, request.match_info["token"])
             if pending is None:
                 raise web.HTTPNotFound(text="unknown or expired token")
-            if kind == "portforward":
-                return await self._port_forward(request, pending.request)
-            return await self._remote(request, kind, pending.request)
+
+            task = asyncio.current_task()
+            assert task is not None
+            self._serving.add(task)
+            try:
+                if kind == "portforward":
+                    return await self._port_forward(request, pending.request)
+                return await self._remote(request, kind, pending.request)
+            finally:
+                self._serving.discard(task)
 
         return handle
 
@@ -121,10 +139,16 @@ class StreamingServer:
         logger.info("%s from %s (%s)", kind, request.remote, options)
 
         async def run(io: RemoteIO) -> dict[str, Any]:
-            if kind == "exec":
-                status = await run_exec(core, cri.container_id, list(cri.cmd), io)
-            else:
-                status = await run_attach(core, cri.container_id, io)
+            try:
+                if kind == "exec":
+                    command = list(cri.cmd)
+                    status = await run_exec(core, cri.container_id, command, io)
+                else:
+                    status = await run_attach(core, cri.container_id, io)
+            except asyncio.CancelledError:
+                # The server is stopping (stop() cancels the open streams).
+                await io.output.finish(failure("the streaming server is stopping"))
+                raise
             logger.info("%s ended: %s", kind, status.get("message", "Success"))
             return status
 

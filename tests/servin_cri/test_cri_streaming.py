@@ -514,3 +514,37 @@ async def test_attach_ends_with_the_container(
     _, got = await ws_session(answer.url, "v5.channel.k8s.io", [b"\x00now\n"])
     assert got[1] == b"bye now\n"
     assert status_of(got[3]) == SUCCESS
+
+
+async def test_stopping_the_server_ends_open_streams_and_their_commands(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    _, container = await pod_with(cri, tmp_path, image, "sleep", "3600")
+
+    async def processes() -> str:
+        answer = await cri.runtime.ExecSync(
+            pb.ExecSyncRequest(container_id=container, cmd=["ps"], timeout=10)
+        )
+        return str(answer.stdout.decode())
+
+    url = await exec_url(cri, container, "sleep", "4321", stdout=True)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url, protocols=("v5.channel.k8s.io",)) as ws,
+    ):
+
+        async def running() -> bool:
+            return "sleep 4321" in await processes()
+
+        await eventually(running, "the exec'd command to run")
+        reading = asyncio.ensure_future(ws.receive_bytes())
+        await cri.server.streaming.stop()
+        last = await reading
+    assert last[0] == 3
+    assert "stopping" in status_of(last[1:])["message"]
+
+    async def ended() -> bool:
+        return "sleep 4321" not in await processes()
+
+    await eventually(ended, "the command to end with the server")
