@@ -39,8 +39,8 @@ from _tools import Podman, Servin, ToolFailed, missing_tools
 __all__ = ["main"]
 
 NOTES = [
-    "network: Servin's containers have only loopback so far, so podman runs"
-    " with --network none and runc in a new network namespace",
+    "network: Servin and podman run with --network none (bench/network times"
+    " what a network adds), runc in a new network namespace with only loopback",
     "podman: --runtime runc --cgroup-manager cgroupfs --events-backend file,"
     " caller's ulimits; runc: create, start, wait for exit, delete of the"
     " config.json Servin wrote for the same container",
