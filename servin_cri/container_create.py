@@ -16,7 +16,6 @@ from servin_core import log
 from servin_core.containers import lifecycle
 from servin_core.containers.model import ContainerConfig, Device, Mount, Resources
 from servin_core.errors import Conflict, InvalidArgument, NotFound
-from servin_core.images.inspect import config_of
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import Pod, PodState
@@ -38,14 +37,18 @@ _PROPAGATION = {
 }
 
 
-def _user(context: pb.LinuxContainerSecurityContext, image_user: str) -> str | None:
-    """docker's ``user[:group]`` for the security context; a group given
-    alone goes with the image's user (not root)."""
+def _user(context: pb.LinuxContainerSecurityContext, name: str) -> str | None:
+    """docker's ``user[:group]`` for the security context of the container
+    ``name``. A group without a user is refused, as containerd and CRI-O
+    refuse it (critest checks): which user it goes with would be a guess."""
     user = context.run_as_username
     if not user and context.HasField("run_as_user"):
         user = str(context.run_as_user.value)
     if context.HasField("run_as_group"):
-        user = user or image_user.partition(":")[0] or "0"
+        if not user:
+            raise InvalidArgument(
+                "container", name, "run_as_group is given without a user"
+            )
         user = f"{user}:{context.run_as_group.value}"
     return user or None
 
@@ -164,16 +167,13 @@ def _core_config(
 ) -> ContainerConfig:
     context = config.linux.security_context
     host = host_network(pod.config)
-    image = node.core.images.resolve(config.image.image)
-    image_user = str(
-        (config_of(node.core, image).get("config") or {}).get("User") or ""
-    )
+    node.core.images.resolve(config.image.image)  # NotFound names the image
     return ContainerConfig(
         image=config.image.image,
         entrypoint=list(config.command) or None,
         cmd=list(config.args) or None,
         env=[f"{kv.key}={kv.value.decode(errors='replace')}" for kv in config.envs],
-        user=_user(context, image_user),
+        user=_user(context, config.metadata.name),
         workdir=config.working_dir or None,
         hostname=None if host else pod_hostname(pod.config),
         labels=dict(config.labels),

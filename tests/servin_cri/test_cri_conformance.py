@@ -76,3 +76,30 @@ async def test_no_seccomp_profile_is_unconfined_and_runtime_default_filters(
     assert await seccomp_mode("none", pb.LinuxContainerSecurityContext()) == "0"
     filtered = pb.LinuxContainerSecurityContext(seccomp=default)
     assert await seccomp_mode("default", filtered) == "2"
+
+
+async def test_a_group_without_a_user_is_refused_and_leaves_nothing(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    context = pb.LinuxContainerSecurityContext(run_as_group=pb.Int64Value(value=1002))
+    request = pb.CreateContainerRequest(
+        pod_sandbox_id=pod,
+        sandbox_config=config,
+        config=pb.ContainerConfig(
+            metadata=pb.ContainerMetadata(name="groupie"),
+            image=pb.ImageSpec(image=image),
+            linux=pb.LinuxContainerConfig(security_context=context),
+        ),
+    )
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.CreateContainer(request)
+
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "groupie" in (caught.value.details() or "")
+    assert "run_as_group" in (caught.value.details() or "")
+    listed = await cri.runtime.ListContainers(pb.ListContainersRequest())
+    assert list(listed.containers) == []
