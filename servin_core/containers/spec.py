@@ -153,6 +153,18 @@ def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
     return mounts
 
 
+def _rootfs_propagation(mounts: list[dict[str, Any]]) -> str | None:
+    """``rshared`` when a mount shares both ways, ``rslave`` when one only
+    receives, as docker sets it: runc otherwise makes every mount a slave
+    first, and a container's mounts never reach the host."""
+    options = {o for m in mounts for o in m.get("options", ())}
+    if options & {"shared", "rshared"}:
+        return "rshared"
+    if options & {"slave", "rslave"}:
+        return "rslave"
+    return None
+
+
 def _depth(mount: dict[str, Any]) -> int:
     return len([part for part in mount["destination"].split("/") if part])
 
@@ -254,6 +266,9 @@ def build_spec(
             "resources": {},
         },
     }
+    propagation = _rootfs_propagation(mounts)
+    if propagation:
+        spec["linux"]["rootfsPropagation"] = propagation
     apply_security(spec, config)
     apply_resources(spec, config)
     apply_namespaces(spec, config, name)

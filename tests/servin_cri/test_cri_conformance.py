@@ -3,6 +3,7 @@ other CRI tests: each test here is a spec critest failed on Servin."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import grpc
@@ -103,3 +104,49 @@ async def test_a_group_without_a_user_is_refused_and_leaves_nothing(
     assert "run_as_group" in (caught.value.details() or "")
     listed = await cri.runtime.ListContainers(pb.ListContainersRequest())
     assert list(listed.containers) == []
+
+
+async def test_a_bidirectional_mount_shows_the_containers_mounts_on_the_host(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    shared = tmp_path / "shared"
+    (shared / "inner").mkdir(parents=True)
+    subprocess.run(["mount", "--bind", str(shared), str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-rshared", str(shared)], check=True)
+        config = pod_config(tmp_path)
+        config.linux.security_context.privileged = True
+        pod = await run_pod(cri, config)
+        privileged = pb.LinuxContainerSecurityContext(privileged=True)
+        container_config = pb.ContainerConfig(
+            metadata=pb.ContainerMetadata(name="both-ways"),
+            image=pb.ImageSpec(image=image),
+            command=["sleep", "3600"],
+            mounts=[
+                pb.Mount(
+                    container_path="/host",
+                    host_path=str(shared),
+                    propagation=pb.PROPAGATION_BIDIRECTIONAL,
+                )
+            ],
+            linux=pb.LinuxContainerConfig(security_context=privileged),
+        )
+        created = await cri.runtime.CreateContainer(
+            pb.CreateContainerRequest(pod_sandbox_id=pod, config=container_config)
+        )
+        container = created.container_id
+        await cri.runtime.StartContainer(
+            pb.StartContainerRequest(container_id=container)
+        )
+
+        mounted = await exec_sync(
+            cri, container, "mount", "-t", "tmpfs", "from-container", "/host/inner"
+        )
+        assert mounted.exit_code == 0, mounted.stderr
+
+        host_mounts = Path("/proc/self/mountinfo").read_text()
+        assert f"{shared / 'inner'} " in host_mounts
+        assert "from-container" in host_mounts
+    finally:
+        subprocess.run(["umount", "-R", str(shared)], check=False)
