@@ -20,6 +20,7 @@ __all__ = [
     "CniLocations",
     "NetworkVerdict",
     "find_network",
+    "has_plugin",
 ]
 
 DEFAULT_CONF_DIR = Path("/etc/cni/net.d")
@@ -35,6 +36,9 @@ class CniLocations:
 
     conf_dir: Path = DEFAULT_CONF_DIR
     bin_dirs: tuple[Path, ...] = field(default=DEFAULT_BIN_DIRS)
+    fallback: bool = True
+    """With no configuration at all in ``conf_dir``, pods join Servin's own
+    default bridge network (see sandbox_network.py)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,10 @@ class NetworkVerdict:
     name: str = ""
     path: Path | None = None
     reason: str = ""
+    empty: bool = False
+    """The directory holds no configuration at all (not a broken one)."""
+    fallback: bool = False
+    """Ready through Servin's own default network, not a file."""
 
 
 def _plugins(data: Any, path: Path) -> list[str]:
@@ -63,7 +71,7 @@ def _plugins(data: Any, path: Path) -> list[str]:
     return [str(t) for t in types]
 
 
-def _has_plugin(name: str, bin_dirs: tuple[Path, ...]) -> bool:
+def has_plugin(name: str, bin_dirs: tuple[Path, ...]) -> bool:
     return any(os.access(d / name, os.X_OK) for d in bin_dirs if "/" not in name)
 
 
@@ -83,14 +91,16 @@ def find_network(where: CniLocations) -> NetworkVerdict:
         except (OSError, ValueError) as e:
             problems.append(f"{path.name}: {e}")
             continue
-        missing = [t for t in types if not _has_plugin(t, where.bin_dirs)]
+        missing = [t for t in types if not has_plugin(t, where.bin_dirs)]
         if missing:
             problems.append(f"{path.name}: no plugin {', '.join(missing)}")
             continue
         return NetworkVerdict(True, name=str(data.get("name", "")), path=path)
 
     if not problems:
-        return NetworkVerdict(False, reason=f"no CNI configuration in {where.conf_dir}")
+        return NetworkVerdict(
+            False, reason=f"no CNI configuration in {where.conf_dir}", empty=True
+        )
     return NetworkVerdict(
         False,
         reason=f"no usable CNI configuration in {where.conf_dir}: "

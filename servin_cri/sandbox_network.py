@@ -1,7 +1,8 @@
 """A pod's network through CNI: ADD when the pod is made, DEL when it stops.
 
-The configuration is the first usable one in the CNI directory (cni.py
-chooses it, as Status reports it); the plugins run through
+The configuration is the first usable one in the CNI directory, or
+Servin's default network when the directory is empty (default_network.py
+chooses, as Status reports it); the plugins run through
 servin_core/network/cni.py against the pod's pinned namespace, with the
 pod ID as the container ID and eth0 as the interface, as kubelet's other
 runtimes do. The configuration and the ADD's result are kept in the pod's
@@ -19,7 +20,7 @@ from typing import Any
 from servin_core import log
 from servin_core.errors import Unavailable
 from servin_core.network.cni import CniRequest, run_list
-from servin_cri.cni import find_network
+from servin_cri.default_network import default_conflist, node_network
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 
@@ -92,15 +93,18 @@ def attach_pod(
 ) -> str:
     """ADD the pod's namespace to the node's CNI network; its address, or ""
     when no configuration is usable (the pod keeps loopback only)."""
-    verdict = find_network(node.cni)
+    verdict = node_network(node)
     logger = log.for_object(log.cri, "pod", pod_id)
-    if not verdict.ready or verdict.path is None:
+    if not verdict.ready:
         logger.warning("no pod network: %s", verdict.reason)
         return ""
     try:
-        conflist = _with_ports(_conflist(verdict.path), list(config.port_mappings))
+        chosen = (
+            default_conflist(node) if verdict.path is None else _conflist(verdict.path)
+        )
     except (OSError, ValueError) as e:
         raise Unavailable("pod sandbox", pod_id, f"{verdict.path}: {e}") from e
+    conflist = _with_ports(chosen, list(config.port_mappings))
     netns = str(directory / "ns" / "net")
     args = _cni_args(pod_id, config)
     request = CniRequest(pod_id, netns, _IFNAME, conflist.get("name", ""), args)

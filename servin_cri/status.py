@@ -12,7 +12,7 @@ import shutil
 from importlib import metadata
 
 from servin_core import log
-from servin_cri.cni import find_network
+from servin_cri.default_network import node_network
 from servin_cri.node import RUNTIME_NAME, Node
 from servin_cri.pb import api_pb2 as pb
 
@@ -48,10 +48,7 @@ async def version(node: Node, request: pb.VersionRequest) -> pb.VersionResponse:
 async def status(node: Node, request: pb.StatusRequest) -> pb.StatusResponse:
     # The runtime is ready when the core answers: this server runs on it.
     runtime = pb.RuntimeCondition(type="RuntimeReady", status=True)
-    verdict = find_network(node.cni)
-    # TODO: an empty configuration directory should fall back to Servin's
-    # own bridge network (servin_core/network's default one), which would
-    # count as ready; sandbox_network.py would then ADD pods to it.
+    verdict = node_network(node)
     network = pb.RuntimeCondition(
         type="NetworkReady",
         status=verdict.ready,
@@ -74,7 +71,7 @@ async def status(node: Node, request: pb.StatusRequest) -> pb.StatusResponse:
             {
                 "cniConfDir": str(node.cni.conf_dir),
                 "cniBinDirs": [str(d) for d in node.cni.bin_dirs],
-                "cniConfig": str(verdict.path or ""),
+                "cniConfig": str(verdict.path or verdict.name),
                 "cgroupDriver": "cgroupfs",
                 "podCIDR": node.pod_cidr,
                 "defaultRuntime": node.core.config.default_runtime,
@@ -99,7 +96,8 @@ async def update_runtime_config(
     cidr = request.runtime_config.network_config.pod_cidr
     if cidr and cidr != node.pod_cidr:
         node.pod_cidr = cidr
-        # TODO: hand the range to the CNI configuration Servin writes for
-        # its fallback network, once servin_core/network provides one.
+        # TODO: the default network's subnet comes from Servin's own
+        # configuration (default_network_subnet), not from this range; a
+        # node whose pods must use kubelet's CIDR needs a CNI configuration.
         log.for_object(log.cri, "node", "pod-cidr").info("pod CIDR is %s", cidr)
     return pb.UpdateRuntimeConfigResponse()

@@ -62,7 +62,9 @@ def tidy_networks(core: Core) -> int:
                     "collected the networks of an interrupted run"
                 )
     if collected:
-        _collect_leases(core, active)
+        # A CRI pod on the default network holds its lease under its own ID.
+        pods = {row[0] for row in core.db.query("SELECT id FROM pods")}
+        _collect_leases(core, active | pods)
     return collected
 
 

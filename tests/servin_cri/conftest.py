@@ -36,13 +36,14 @@ async def start_cri(tmp_path: Path, socket_dir: Path) -> AsyncIterator[StartCri]
     default) rooted in ``tmp_path``."""
     running: list[tuple[Cri, grpc.aio.Channel]] = []
 
-    async def start(config: Config | None = None) -> Cri:
+    async def start(config: Config | None = None, fallback: bool = False) -> Cri:
         core = Core.open((config or Config()).with_root(tmp_path / "root"))
         cni_dir = tmp_path / "net.d"
         cni_dir.mkdir(exist_ok=True)
-        server = CriServer(
-            core, socket_dir / "cri.sock", cni=CniLocations(conf_dir=cni_dir)
-        )
+        # No fallback to Servin's default network unless a test asks (with
+        # the session's own bridge, tests/netconfig.py): pods keep loopback.
+        cni = CniLocations(conf_dir=cni_dir, fallback=fallback)
+        server = CriServer(core, socket_dir / "cri.sock", cni=cni)
         await server.start()
         channel = grpc.aio.insecure_channel(f"unix:{server.socket_path}")
         cri = Cri(

@@ -4,6 +4,7 @@ the CNI directory) and leaves it when stopped."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import secrets
 import subprocess
@@ -11,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cri_kit import Cri, eventually
+from cri_kit import Cri, StartCri, eventually
+from netconfig import SUBNET, session_config
 from registry_fixtures import free_port
 
+from servin_core.network.conflist import ipam_dir
 from servin_cri.pb import api_pb2 as pb
 
 
@@ -189,3 +192,32 @@ def first_host_address(exclude: str) -> str:
         if address != exclude:
             return address
     raise AssertionError("this host has no global IPv4 address")
+
+
+async def test_an_empty_cni_directory_puts_pods_on_servins_default_network(
+    start_cri: StartCri, published: list[str], tmp_path: Path
+) -> None:
+    cri = await start_cri(session_config(tmp_path / "unused"), fallback=True)
+    ready = await cri.runtime.Status(pb.StatusRequest())
+    network = {c.type: c for c in ready.status.conditions}["NetworkReady"]
+    assert network.status is True
+
+    image = published[0]
+    await cri.images.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=image)))
+    meta = pb.PodSandboxMetadata(name="dflt", namespace="default", uid="uid-dflt")
+    config = pb.PodSandboxConfig(metadata=meta, hostname="dflt")
+    pod = (
+        await cri.runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=config))
+    ).pod_sandbox_id
+    status = await cri.runtime.PodSandboxStatus(
+        pb.PodSandboxStatusRequest(pod_sandbox_id=pod)
+    )
+    address = status.status.network.ip
+    assert ipaddress.ip_address(address) in ipaddress.ip_network(SUBNET)
+    # The lease is in the allocator Servin's containers use, under the pod.
+    lease = ipam_dir(cri.core.config.data_dir) / "servin" / address
+    assert lease.read_text().split()[0] == pod
+
+    await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
+    assert not lease.exists()
+    await cri.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod))
