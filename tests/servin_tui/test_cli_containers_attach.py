@@ -15,6 +15,9 @@ from cli_runner import SERVIN_TUI, Cli
 from test_cli_containers_exec import QuietCli, Terminal, _set_size
 
 IMAGE = "busybox-attach:1"
+ALONE = ("--network", "none")
+"""The tests are about stdio: no network, whose setup depends on the
+host's routes (and has tests of its own)."""
 
 
 @pytest.fixture
@@ -30,7 +33,9 @@ def cli(tmp_path: Path, busybox_rootfs_tar: Path) -> Iterator[Cli]:
 
 def test_run_i_passes_piped_input_to_its_end(cli: Cli) -> None:
     script = "cat; echo done; echo oops >&2; exit 4"
-    result = cli("run", "-i", "--rm", IMAGE, "sh", "-c", script, stdin=b"a\nb\n")
+    result = cli(
+        "run", "-i", "--rm", *ALONE, IMAGE, "sh", "-c", script, stdin=b"a\nb\n"
+    )
 
     assert (result.code, result.stdout, result.stderr) == (4, "a\nb\ndone\n", "oops\n")
     assert cli("ps", "-a", "-q").lines == []
@@ -41,7 +46,7 @@ def test_run_i_passes_an_interrupt_on_to_the_container(cli: Cli) -> None:
     script += " while :; do sleep 0.1; done"
     options = ("--log-level", "error", "--root", str(cli.root))
     process = subprocess.Popen(
-        [SERVIN_TUI, *options, "run", "-i", "--rm", IMAGE, "sh", "-c", script],
+        [SERVIN_TUI, *options, "run", "-i", "--rm", *ALONE, IMAGE, "sh", "-c", script],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -62,7 +67,17 @@ def test_run_i_passes_an_interrupt_on_to_the_container(cli: Cli) -> None:
 def test_run_it_has_the_terminals_size_and_follows_it(cli: Cli) -> None:
     script = "stty size; while read line; do stty size; done; exit 7"
     terminal = Terminal(
-        cli.root, "run", "-it", "--rm", IMAGE, "sh", "-c", script, rows=30, columns=100
+        cli.root,
+        "run",
+        "-it",
+        "--rm",
+        *ALONE,
+        IMAGE,
+        "sh",
+        "-c",
+        script,
+        rows=30,
+        columns=100,
     )
     try:
         terminal.wait_for(rb"30 100\r\n")
@@ -85,7 +100,16 @@ def test_run_it_has_the_terminals_size_and_follows_it(cli: Cli) -> None:
 
 def test_detach_keys_leave_it_running_and_attach_comes_back(cli: Cli) -> None:
     first = Terminal(
-        cli.root, "run", "-it", "--name", "shell", IMAGE, "sh", rows=24, columns=80
+        cli.root,
+        "run",
+        "-it",
+        "--name",
+        "shell",
+        *ALONE,
+        IMAGE,
+        "sh",
+        rows=24,
+        columns=80,
     )
     try:
         first.type(b"echo one-$((20+1))\r")
@@ -122,7 +146,7 @@ def test_attach_without_a_tty_shows_new_output_apart(cli: Cli) -> None:
     script = (
         'while read l; do echo got-$l; echo err-$l >&2; [ "$l" = y ] && exit 3; done'
     )
-    cli.ok("run", "-d", "-i", "--name", "loop", IMAGE, "sh", "-c", script)
+    cli.ok("run", "-d", "-i", "--name", "loop", *ALONE, IMAGE, "sh", "-c", script)
 
     result = cli("attach", "loop", stdin=b"x\ny\n")
 
@@ -134,7 +158,7 @@ def test_attach_without_a_tty_shows_new_output_apart(cli: Cli) -> None:
 
 
 def test_start_ai_passes_input_and_returns_the_status(cli: Cli) -> None:
-    cli.ok("create", "-i", "--name", "later", IMAGE, "sh", "-c", "cat; exit 2")
+    cli.ok("create", "-i", "--name", "later", *ALONE, IMAGE, "sh", "-c", "cat; exit 2")
 
     result = cli("start", "-a", "-i", "later", stdin=b"q\n")
 
@@ -142,7 +166,7 @@ def test_start_ai_passes_input_and_returns_the_status(cli: Cli) -> None:
 
 
 def test_attach_to_a_stopped_container_names_it(cli: Cli) -> None:
-    cli.ok("create", "--name", "idle", IMAGE, "true")
+    cli.ok("create", "--name", "idle", *ALONE, IMAGE, "true")
 
     result = cli("attach", "idle")
     bad_keys = cli("attach", "--detach-keys", "ctrl-", "idle")
