@@ -241,13 +241,19 @@ class Panel(Vertical):
     # Running core operations
 
     async def guarded(self, operation: Awaitable[T], what: str) -> T | None:
-        """Await ``operation``; a core error becomes a notification and None."""
+        """Await ``operation``; a core error becomes a notification and None.
+
+        None too when the panel left the app while the core worked (the app
+        quit): there is no table left to show the answer in.
+        """
         try:
-            return await operation
+            result = await operation
         except (ServinError, OSError) as e:
             # OSError: the state directory itself failed (a full disk).
-            self.app.notify(str(e), title=f"{what} failed", severity="error")
-        return None
+            if self.is_attached:
+                self.app.notify(str(e), title=f"{what} failed", severity="error")
+            return None
+        return result if self.is_attached else None
 
     def confirm(self, question: str, then: Callable[[], object]) -> None:
         """Ask ``question``; run ``then`` if the answer is yes."""
