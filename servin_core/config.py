@@ -71,6 +71,9 @@ class Config:
     default_network_subnet: str = "10.88.0.0/16"
     """The default network's subnet; separate instances on one host (tests)
     give each its own bridge and subnet."""
+    cni_conf_dir: Path = Path("/etc/cni/net.d")
+    """Where the CRI finds its pods' CNI network configurations (kubelet's
+    nodes keep them here; a bench or test points it at its own)."""
 
     def with_root(self, root: Path) -> Config:
         """This configuration with every path under ``root``."""

@@ -246,9 +246,11 @@ async def _start_cri(core: Core) -> CriServer | None:
 
     path = core.config.run_dir / CRI_SOCKET_NAME
     try:
+        from servin_cri.cni import CniLocations
         from servin_cri.server import CriServer
 
-        cri = CriServer(core, path)
+        cni = CniLocations(conf_dir=core.config.cni_conf_dir)
+        cri = CriServer(core, path, cni=cni)
         await cri.start()
     except (ImportError, OSError, ServinError) as e:
         log.api.error("the CRI is not served on %s: %s", path, e)

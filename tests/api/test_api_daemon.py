@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from api_daemon import DOCKER, Daemon, docker_env
+from netconfig import config_file
 from registry_fixtures import free_port
 
 
@@ -186,6 +187,35 @@ async def test_the_cri_answers_beside_the_engine_api(daemon: Daemon) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
     assert answer.runtime_name
     assert daemon.request("GET", "/_ping").status == 200
+
+
+async def test_the_cri_reads_networks_from_the_configured_cni_dir(
+    tmp_path: Path,
+) -> None:
+    import grpc
+
+    from servin_cri.pb import api_pb2, api_pb2_grpc
+
+    net_d = tmp_path / "net.d"
+    net_d.mkdir()
+    broken = {"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "no-such"}]}
+    (net_d / "10-broken.conflist").write_text(json.dumps(broken))
+    config = tmp_path / "servin.toml"
+    config.write_text(config_file().read_text() + f'cni_conf_dir = "{net_d}"\n')
+    daemon = Daemon(tmp_path / "root", extra=("--config", str(config)))
+    daemon.start()
+    try:
+        path = daemon.root / "run" / "cri.sock"
+        async with grpc.aio.insecure_channel(f"unix:{path}") as channel:
+            runtime = api_pb2_grpc.RuntimeServiceStub(channel)
+            status = await runtime.Status(api_pb2.StatusRequest())
+    finally:
+        daemon.stop()
+
+    network = {c.type: c for c in status.status.conditions}["NetworkReady"]
+    assert not network.status
+    assert str(net_d) in network.message
+    assert "10-broken.conflist: no plugin no-such" in network.message
 
 
 def test_a_root_too_deep_for_a_socket_path_is_refused_by_name(
