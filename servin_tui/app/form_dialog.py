@@ -19,6 +19,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from servin_core.errors import ServinError
+
 __all__ = ["Field", "FormDialog"]
 
 
@@ -158,7 +160,15 @@ class FormDialog(ModalScreen[str | None]):
             self.status("Nothing was done: correct the fields marked.")
             return
         self.running = True
-        self.run_worker(self.perform(request), exclusive=True)
+        self.run_worker(self._perform(request), exclusive=True)
+
+    async def _perform(self, request: Any) -> None:
+        # What a subclass did not catch still only fails the dialog; OSError:
+        # the state directory itself failed (a full disk).
+        try:
+            await self.perform(request)
+        except (ServinError, OSError) as e:
+            self.failed(e, self.HEADING.lower())
 
     def failed(self, error: Exception, what: str) -> None:
         """The core refused: say why here and in a notification."""

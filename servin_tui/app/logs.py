@@ -125,7 +125,8 @@ class LogScreen(Screen[None]):
                 name, follow=True, tail=_TAIL
             ):
                 self._received(source, self.book.add(source, line))
-        except ServinError as e:
+        except (ServinError, OSError) as e:
+            # OSError: the log file itself failed (a full or broken disk).
             self.app.notify(str(e), title=f"logs of {name} failed", severity="error")
         self.ended += 1
         self._show_title()
@@ -144,6 +145,8 @@ class LogScreen(Screen[None]):
             self._schedule_redraw()
         else:
             self._draw_new()
+            if self.search:
+                self._show_title()  # the count of matching lines
 
     def _draw_new(self) -> None:
         """Draw the entries after the last drawn one (while paused, only
