@@ -41,6 +41,8 @@ __all__ = ["COMMANDS", "add_attach_flags", "attach_session", "detach_keys_of"]
 
 SERVIN_FAILED = 125
 _CHUNK = 65536
+_MAX_SIZE = 1000
+"""conmon's limit on rows and columns."""
 
 
 def add_attach_flags(parser: argparse.ArgumentParser) -> None:
@@ -177,10 +179,13 @@ def _terminal(*fds: int | None) -> int | None:
 
 
 def _size(fd: int) -> tuple[int, int] | None:
-    """The terminal's (rows, columns), None if it has none set."""
+    """The terminal's (rows, columns), None if it has none set; at most
+    what conmon takes."""
     packed = fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8)
     rows, columns, _, _ = struct.unpack("HHHH", packed)
-    return (rows, columns) if rows and columns else None
+    if not (rows and columns):
+        return None
+    return min(rows, _MAX_SIZE), min(columns, _MAX_SIZE)
 
 
 def _resizer(
