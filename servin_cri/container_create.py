@@ -185,9 +185,8 @@ def _core_config(
         privileged=context.privileged,
         security_opt=_security_opt(context),
         read_only=context.readonly_rootfs,
-        # TODO: the Strict supplemental groups policy (no groups from the
-        # image's /etc/group) is not offered; Status says so to kubelet.
         group_add=[str(gid) for gid in context.supplemental_groups],
+        image_groups=context.supplemental_groups_policy != pb.Strict,
         # An empty list reads as unset over protobuf: the defaults then.
         masked_paths=list(context.masked_paths) or None,
         readonly_paths=list(context.readonly_paths) or None,

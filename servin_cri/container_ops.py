@@ -10,6 +10,7 @@ a success.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from servin_core.containers import lifecycle
 from servin_core.containers.model import Container, State
@@ -113,13 +114,35 @@ def _status(container: Container, member: PodContainer) -> pb.ContainerStatus:
     )
 
 
+def _process_user(pid: int) -> pb.ContainerUser | None:
+    """The IDs the container's process runs with, as the kernel has them
+    (what kubelet reports for the supplemental groups policy)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return None
+    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+    try:
+        uid = int(fields["Uid"].split()[0])
+        gid = int(fields["Gid"].split()[0])
+        groups = [int(g) for g in fields.get("Groups", "").split()]
+    except (KeyError, ValueError, IndexError):
+        return None
+    linux = pb.LinuxContainerUser(uid=uid, gid=gid, supplemental_groups=groups)
+    return pb.ContainerUser(linux=linux)
+
+
 async def container_status(
     node: Node, request: pb.ContainerStatusRequest
 ) -> pb.ContainerStatusResponse:
     member_or_not_found(node, request.container_id)
     member = node.pods.member(request.container_id)
     container = await _current(node, request.container_id)
-    return pb.ContainerStatusResponse(status=_status(container, member))
+    status = _status(container, member)
+    user = _process_user(container.pid) if container.state.is_active else None
+    if user is not None:
+        status.user.CopyFrom(user)
+    return pb.ContainerStatusResponse(status=status)
 
 
 def _matches(

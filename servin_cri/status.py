@@ -64,7 +64,7 @@ async def status(node: Node, request: pb.StatusRequest) -> pb.StatusResponse:
             pb.RuntimeHandler(name=name, features=pb.RuntimeHandlerFeatures())
             for name in ("", *(r for r in ("crun", "runc") if shutil.which(r)))
         ],
-        features=pb.RuntimeFeatures(),
+        features=pb.RuntimeFeatures(supplemental_groups_policy=True),
     )
     if request.verbose:
         response.info["config"] = json.dumps(

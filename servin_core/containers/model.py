@@ -202,6 +202,10 @@ class ContainerConfig:
     group_add: list[str] = field(default_factory=list)
     """More groups for the process, names or IDs (docker's --group-add, the
     CRI's supplemental groups), beside those /etc/group gives its user."""
+    image_groups: bool = True
+    """Give the process the groups the image's /etc/group lists its user in
+    (docker's way); False for the CRI's Strict supplemental-groups policy,
+    where only the user's own and ``group_add`` count."""
     masked_paths: list[str] | None = None
     """Paths hidden from the container; None for the defaults."""
     readonly_paths: list[str] | None = None

@@ -213,7 +213,8 @@ def build_spec(
         raise InvalidArgument("container", name, "no command specified")
     user = resolve_user(paths.rootfs, config.user or image.get("User") or "", name)
     added = resolve_groups(paths.rootfs, config.group_add, name)
-    groups = user.additional_gids + [g for g in added if g not in user.additional_gids]
+    own = user.additional_gids if config.image_groups else []
+    groups = own + [g for g in added if g not in own]
     hostname = config.hostname or container.id[:12]
     workdir = _workdir(
         paths.rootfs, config.workdir or image.get("WorkingDir") or "/", name

@@ -4,8 +4,10 @@ bad requests answered with the right codes."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
+import tarfile
 from pathlib import Path
 
 import grpc
@@ -13,6 +15,7 @@ import pytest
 from cri_kit import Cri, eventually, exec_sync, pod_config, run_pod, start_container
 
 from servin_core.containers.cgroups import cgroup_dirs
+from servin_core.images.importer import import_image
 from servin_cri.pb import api_pb2 as pb
 
 CRI_LINE = re.compile(
@@ -319,3 +322,59 @@ async def test_host_to_container_propagation_shows_later_host_mounts(
         assert "later /host/sub tmpfs" in seen.stdout.decode()
     finally:
         subprocess.run(["umount", "-R", str(shared)], check=False)
+
+
+@pytest.mark.parametrize(
+    ("policy", "groups"),
+    [
+        (pb.Merge, {"1000", "1234", "50000"}),
+        (pb.Strict, {"1000", "1234"}),
+    ],
+)
+async def test_supplemental_groups_policy(
+    cri: Cri,
+    busybox_rootfs_tar: Path,
+    tmp_path: Path,
+    policy: pb.SupplementalGroupsPolicy,
+    groups: set[str],
+) -> None:
+    # An image whose /etc/group puts its user alice in group 50000 as well.
+    extra = tmp_path / "users.tar"
+    with tarfile.open(extra, "w") as tar:
+        for name, text in {
+            "etc/passwd": "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/:/bin/sh\n",
+            "etc/group": "root:x:0:\nalice:x:1000:\nextra:x:50000:alice\n",
+        }.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(text)
+            tar.addfile(info, io.BytesIO(text.encode()))
+    with busybox_rootfs_tar.open("rb") as base, extra.open("rb") as more:
+        await import_image(cri.core, [base, more], "servin-test/alice:1")
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    container_config = pb.ContainerConfig(
+        metadata=pb.ContainerMetadata(name="groups"),
+        image=pb.ImageSpec(image="servin-test/alice:1"),
+        command=["sleep", "3600"],
+        linux=pb.LinuxContainerConfig(
+            security_context=pb.LinuxContainerSecurityContext(
+                run_as_user=pb.Int64Value(value=1000),
+                supplemental_groups=[1234],
+                supplemental_groups_policy=policy,
+            )
+        ),
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(pod_sandbox_id=pod, config=container_config)
+    )
+    container = created.container_id
+    await cri.runtime.StartContainer(pb.StartContainerRequest(container_id=container))
+
+    seen = (await exec_sync(cri, container, "id", "-G")).stdout.decode().split()
+    assert set(seen) == groups
+    status = await cri.runtime.ContainerStatus(
+        pb.ContainerStatusRequest(container_id=container)
+    )
+    user = status.status.user.linux
+    assert (user.uid, user.gid) == (1000, 1000)
+    assert {str(g) for g in user.supplemental_groups} | {"1000"} == groups
