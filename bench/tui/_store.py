@@ -77,7 +77,9 @@ class Store:
 
     async def _create(self, count: int) -> None:
         core = Core.open(self.config)
-        config = ContainerConfig(image=IMAGE, cmd=["sleep", "3600"])
+        # No network: the containers are never started, and the default
+        # network's subnet may clash with a route of the host (podman's).
+        config = ContainerConfig(image=IMAGE, cmd=["sleep", "3600"], network="none")
         try:
             while self.count < count:
                 name = container_name(self.count + 1)
