@@ -211,6 +211,20 @@ async def test_attach_to_a_stopped_container_names_it(box: Core) -> None:
         await resize(box, container.id, 10, 10)
 
 
+async def test_attach_to_a_paused_container_says_to_unpause(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "600"]), name="frozen"
+    )
+    await lifecycle.start(box, container.id)
+    await lifecycle.pause(box, container.id)
+
+    try:
+        with pytest.raises(Conflict, match=r"frozen.*paused.*unpause"):
+            await attach(box, "frozen", stdin=None, on_output=Output())
+    finally:
+        await lifecycle.unpause(box, container.id)
+
+
 def test_detach_keys_in_docker_syntax() -> None:
     assert parse_detach_keys("ctrl-p,ctrl-q") == b"\x10\x11"
     assert parse_detach_keys("ctrl-a,x,ctrl-@,ctrl-_") == b"\x01x\x00\x1f"
