@@ -13,6 +13,7 @@ import asyncio
 import secrets
 import shutil
 import socket
+from collections.abc import Callable
 
 from servin_core import log
 from servin_core.containers.etcfiles import write_etc_files
@@ -108,11 +109,20 @@ def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> str:
         if dns.servers or dns.searches or dns.options:
             (directory / "resolv.conf").write_text(_resolv_conf(dns))
     except BaseException:
-        detach_pod(node, pod_id, directory)
-        release_pid_namespace(directory)
-        unpin_namespaces(files)
+        _undo(pod_id, lambda: detach_pod(node, pod_id, directory))
+        _undo(pod_id, lambda: release_pid_namespace(directory))
+        _undo(pod_id, lambda: unpin_namespaces(files))
         raise
     return address
+
+
+def _undo(pod_id: str, step: Callable[[], None]) -> None:
+    """One step of undoing a failed start: its own failure is logged, so
+    that the next steps run and the first error is the one reported."""
+    try:
+        step()
+    except Exception:
+        log.for_object(log.cri, "pod", pod_id).exception("cleaning up failed")
 
 
 async def run_pod_sandbox(

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from cri_kit import Cri, StartCri, eventually
 from netconfig import SUBNET, session_config
@@ -221,3 +222,32 @@ async def test_an_empty_cni_directory_puts_pods_on_servins_default_network(
     await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
     assert not lease.exists()
     await cri.runtime.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod))
+
+
+async def test_a_failed_cni_add_leaves_no_pod_behind(cri: Cri, bridge: str) -> None:
+    broken = {
+        "cniVersion": "1.0.0",
+        "name": bridge,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": bridge,
+                "ipam": {"type": "host-local", "ranges": [[{"subnet": "nonsense"}]]},
+            }
+        ],
+    }
+    (cri.cni_dir / "10-broken.conflist").write_text(json.dumps(broken))
+    meta = pb.PodSandboxMetadata(name="bad", namespace="default", uid="uid-bad")
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await cri.runtime.RunPodSandbox(
+            pb.RunPodSandboxRequest(config=pb.PodSandboxConfig(metadata=meta))
+        )
+
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "invalid CIDR address: nonsense" in (caught.value.details() or "")
+    assert (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items == []
+    pods = cri.core.config.run_dir / "pods"
+    assert list(pods.iterdir()) == []
+    with open("/proc/mounts") as mounts:
+        assert str(pods) not in mounts.read()
