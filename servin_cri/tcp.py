@@ -1,7 +1,9 @@
 """The CRI on TCP, only when asked: kubelet speaks to a local unix socket,
 but remote tools (critest on another host, a debugging crictl) may want a
-port. Loopback is served in the clear; any other address only with TLS,
-since the CRI gives whoever reaches it root on the node.
+port. Loopback is served in the clear; any other address only with mutual
+TLS: the server's certificate, and clients' certificates signed by a CA
+given here, since the CRI gives whoever reaches it root on the node (TLS
+that checks no client would only encrypt the way in).
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ DEFAULT_TCP_ADDRESS = "127.0.0.1:10010"
 
 @dataclass(frozen=True)
 class TcpListener:
-    """Where to listen (``host:port``) and, beyond loopback, the server's
-    certificate and key (PEM files)."""
+    """Where to listen (``host:port``) and, for TLS, the server's
+    certificate and key and the CA that signs clients' certificates (PEM
+    files; all three beyond loopback)."""
 
     address: str = DEFAULT_TCP_ADDRESS
     cert: Path | None = None
     key: Path | None = None
+    client_ca: Path | None = None
 
 
 def _host(address: str) -> str:
@@ -47,15 +51,27 @@ def _is_loopback(host: str) -> bool:
 
 
 def check_tcp(listener: TcpListener) -> None:
-    """InvalidArgument unless ``listener`` is loopback or has TLS."""
+    """InvalidArgument unless ``listener`` is loopback or has mutual TLS."""
     host = _host(listener.address)
-    no_tls = listener.cert is None or listener.key is None
-    if no_tls and not _is_loopback(host):
+    if (listener.cert is None) != (listener.key is None):
+        raise InvalidArgument(
+            "CRI address", listener.address, "a TLS certificate needs its key"
+        )
+    mutual = listener.cert is not None and listener.client_ca is not None
+    if not mutual and not _is_loopback(host):
         raise InvalidArgument(
             "CRI address",
             listener.address,
-            "serving beyond loopback needs a TLS certificate and key",
+            "serving beyond loopback needs a TLS certificate, its key and a"
+            " CA for client certificates",
         )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise InvalidArgument("CRI TLS", str(path), e.strerror or str(e)) from e
 
 
 def add_tcp_port(server: Any, listener: TcpListener) -> int:
@@ -64,10 +80,14 @@ def add_tcp_port(server: Any, listener: TcpListener) -> int:
     if listener.cert is None or listener.key is None:
         port: int = server.add_insecure_port(listener.address)
         return port
-    try:
-        pair = (listener.key.read_bytes(), listener.cert.read_bytes())
-    except OSError as e:
-        raise InvalidArgument("CRI TLS", str(e.filename), e.strerror or "") from e
-    credentials = grpc.ssl_server_credentials([pair])
+    pair = (_read(listener.key), _read(listener.cert))
+    if listener.client_ca is None:
+        credentials = grpc.ssl_server_credentials([pair])
+    else:
+        credentials = grpc.ssl_server_credentials(
+            [pair],
+            root_certificates=_read(listener.client_ca),
+            require_client_auth=True,
+        )
     port = server.add_secure_port(listener.address, credentials)
     return port
