@@ -77,11 +77,18 @@ def _signal(core: Core, container: Container, number: int) -> None:
 
 
 def _resume_if_paused(core: Core, container: Container) -> None:
-    """A frozen process cannot handle a signal: thaw it first."""
-    if container.state is State.PAUSED:
+    """A frozen process cannot handle a signal: thaw it."""
+    if container.state is not State.PAUSED:
+        return
+    try:
         runtime_of(core.config, container).run_sync(
             container.id, "resume", container.id
         )
+    except RuntimeError_ as e:
+        # runc thaws a frozen container itself to deliver SIGKILL (cgroup
+        # v1 holds signals to frozen tasks), and the container may be gone.
+        if "not paused" not in e.output and "not running" not in e.output:
+            raise
 
 
 def stop_locked(core: Core, container: Container, timeout: int | None) -> Container:

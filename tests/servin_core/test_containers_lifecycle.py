@@ -184,6 +184,19 @@ async def test_a_paused_container_stops(box: Core) -> None:
     assert leaks(box, container.id) == NO_LEAKS
 
 
+async def test_a_paused_container_is_removed_with_force(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"])
+    )
+    await lifecycle.start(box, container.id)
+    await lifecycle.pause(box, container.id)
+
+    await lifecycle.remove(box, container.id, force=True)
+
+    assert box.containers.list() == []
+    assert gone(box, container.id) == GONE
+
+
 async def test_removing_a_running_container_needs_force(box: Core) -> None:
     container = await lifecycle.create(
         box, ContainerConfig(image=IMAGE, cmd=["sleep", "1000"])
