@@ -102,6 +102,31 @@ def _security_opt(context: pb.LinuxContainerSecurityContext) -> list[str]:
     return options
 
 
+def _mount_options(mount: pb.Mount, name: str) -> tuple[str, ...]:
+    """Propagation and options of one of kubelet's mounts; ``rro`` for a
+    recursively read-only one, which the CRI allows only read-only and
+    private (a submount made later could not be kept read-only)."""
+    where = f"mount at {mount.container_path}"
+    if mount.image.image and not mount.host_path:
+        # TODO: image volumes (a read-only view of an image's layers) need
+        # a mount the core keeps for the container's life; not there yet.
+        raise InvalidArgument(
+            "container", name, f"{where}: image volumes are not supported"
+        )
+    options = (_PROPAGATION.get(mount.propagation, "rprivate"), *mount.mount_options)
+    if not mount.recursive_read_only:
+        return options
+    if not mount.readonly:
+        raise InvalidArgument(
+            "container", name, f"{where} is recursively read-only but not read-only"
+        )
+    if mount.propagation != pb.PROPAGATION_PRIVATE:
+        raise InvalidArgument(
+            "container", name, f"{where} is recursively read-only but not private"
+        )
+    return (*options, "rro")
+
+
 def _mounts(node: Node, pod: Pod, config: pb.ContainerConfig) -> list[Mount]:
     theirs = [
         Mount(
@@ -109,7 +134,7 @@ def _mounts(node: Node, pod: Pod, config: pb.ContainerConfig) -> list[Mount]:
             target=m.container_path,
             source=m.host_path,
             read_only=m.readonly,
-            options=(_PROPAGATION.get(m.propagation, "rprivate"), *m.mount_options),
+            options=_mount_options(m, config.metadata.name),
             # containerd makes a missing host directory; kubelet relies on it.
             create_source=True,
         )

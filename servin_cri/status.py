@@ -58,10 +58,13 @@ async def status(node: Node, request: pb.StatusRequest) -> pb.StatusResponse:
     response = pb.StatusResponse(
         status=pb.RuntimeStatus(conditions=[runtime, network]),
         # The default handler, and each OCI runtime by name (a pod's
-        # runtime_handler picks one); none offers recursive read-only
-        # mounts or user namespaces yet.
+        # runtime_handler picks one); crun and runc both take ``rro``
+        # mounts. None offers user namespaces yet.
         runtime_handlers=[
-            pb.RuntimeHandler(name=name, features=pb.RuntimeHandlerFeatures())
+            pb.RuntimeHandler(
+                name=name,
+                features=pb.RuntimeHandlerFeatures(recursive_read_only_mounts=True),
+            )
             for name in ("", *(r for r in ("crun", "runc") if shutil.which(r)))
         ],
         features=pb.RuntimeFeatures(supplemental_groups_policy=True),

@@ -150,3 +150,63 @@ async def test_a_bidirectional_mount_shows_the_containers_mounts_on_the_host(
         assert "from-container" in host_mounts
     finally:
         subprocess.run(["umount", "-R", str(shared)], check=False)
+
+
+@pytest.mark.parametrize("handler", ["", "runc"])
+async def test_a_recursively_read_only_mount_keeps_its_submounts_read_only(
+    ready: tuple[Cri, str], tmp_path: Path, handler: str
+) -> None:
+    cri, image = ready
+    status = await cri.runtime.Status(pb.StatusRequest())
+    said = {
+        h.name: h.features.recursive_read_only_mounts for h in status.runtime_handlers
+    }
+    assert said[handler] is True
+    host = tmp_path / "host"
+    (host / "tmpfs").mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "sub", str(host / "tmpfs")], check=True)
+    try:
+        config = pod_config(tmp_path)
+        answer = await cri.runtime.RunPodSandbox(
+            pb.RunPodSandboxRequest(config=config, runtime_handler=handler)
+        )
+        pod = answer.pod_sandbox_id
+
+        def container(name: str, **mount: object) -> pb.CreateContainerRequest:
+            return pb.CreateContainerRequest(
+                pod_sandbox_id=pod,
+                sandbox_config=config,
+                config=pb.ContainerConfig(
+                    metadata=pb.ContainerMetadata(name=name),
+                    image=pb.ImageSpec(image=image),
+                    command=["sleep", "3600"],
+                    mounts=[
+                        pb.Mount(container_path="/mnt", host_path=str(host), **mount)
+                    ],
+                ),
+            )
+
+        created = await cri.runtime.CreateContainer(
+            container("rro", readonly=True, recursive_read_only=True)
+        )
+        await cri.runtime.StartContainer(
+            pb.StartContainerRequest(container_id=created.container_id)
+        )
+        touched = await exec_sync(cri, created.container_id, "touch", "/mnt/tmpfs/x")
+        assert touched.exit_code != 0
+        assert b"Read-only file system" in touched.stderr
+
+        for name, mount in {
+            "writable": {"recursive_read_only": True},
+            "shared": {
+                "readonly": True,
+                "recursive_read_only": True,
+                "propagation": pb.PROPAGATION_BIDIRECTIONAL,
+            },
+        }.items():
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await cri.runtime.CreateContainer(container(name, **mount))
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "recursively read-only" in (caught.value.details() or "")
+    finally:
+        subprocess.run(["umount", str(host / "tmpfs")], check=False)
