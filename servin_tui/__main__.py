@@ -10,12 +10,14 @@ __all__ = ["main"]
 
 def main() -> None:
     """Run the command line in ``sys.argv`` and exit with its status."""
-    from servin_tui.headless import is_headless
-
-    if is_headless(sys.argv[1:]):
+    # The daemon's module (asyncio, ssl, its parser) is imported only when
+    # the word is there at all: every other command's start-up pays for it.
+    if "--headless" in sys.argv[1:]:
+        from servin_tui.headless import is_headless
         from servin_tui.headless import main as serve
 
-        sys.exit(serve(sys.argv[1:]))
+        if is_headless(sys.argv[1:]):
+            sys.exit(serve(sys.argv[1:]))
 
     from servin_tui.cli.main import run
 

@@ -40,7 +40,6 @@ from servin_core.containers.model import State
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.reconcile import refresh
 from servin_core.containers.runtime import runtime_of
-from servin_core.containers.start import status_of
 from servin_core.errors import Conflict, InvalidArgument, Unavailable
 
 if TYPE_CHECKING:
@@ -126,6 +125,9 @@ async def exec_(
         shutil.rmtree(work, ignore_errors=True)
 
     if failure:
+        # Imported only here: start.py brings the whole start path with it.
+        from servin_core.containers.start import status_of
+
         logger.info("exec failed: %s", failure)
         raise ExecFailed(container.name, failure, status_of(failure))
     logger.info("exec %s exited with %d", cmd, code)

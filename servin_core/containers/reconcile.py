@@ -29,7 +29,6 @@ from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.rootfs import unmount_rootfs
 from servin_core.containers.runtime import runtime_of
 from servin_core.errors import NotFound
-from servin_core.network.attach import leave_networks
 from servin_core.state.locks import try_object_lock
 
 if TYPE_CHECKING:
@@ -117,6 +116,10 @@ def release_resources(core: Core, container: Container) -> None:
             "cgroups not removed: %s", ", ".join(map(str, stuck))
         )
     unmount_rootfs(paths)
+    # Imported here: every command that opens the core reconciles, and
+    # most (exec, ps, logs) never get this far.
+    from servin_core.network.attach import leave_networks
+
     # After the runtime's delete: no process of the container uses it now.
     leave_networks(core, container.id)
 

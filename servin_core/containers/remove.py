@@ -29,8 +29,6 @@ from servin_core.containers.rootfs import unmount_rootfs
 from servin_core.containers.stop import kill_locked
 from servin_core.errors import Conflict
 from servin_core.state.locks import try_object_lock
-from servin_core.volumes.attach import anonymous_volumes
-from servin_core.volumes.operations import remove_unused
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -59,6 +57,11 @@ def remove_locked(
             container = collect_exit(core, container)
 
     release_resources(core, container)
+    # Imported here: every command that opens a core with containers
+    # imports this module for remove_orphans.
+    from servin_core.volumes.attach import anonymous_volumes
+    from servin_core.volumes.operations import remove_unused
+
     paths = ContainerPaths.of(core.config, container.id)
     anonymous = []
     if volumes or container.config.auto_remove:
