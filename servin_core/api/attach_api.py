@@ -25,7 +25,6 @@ from aiohttp import web
 from servin_core import log
 from servin_core.api import params
 from servin_core.api.app import Routes, core_of
-from servin_core.api.containers import CONSOLE_SIZES
 from servin_core.api.frames import STDERR, STDOUT, frame
 from servin_core.api.hijack import finished, take_over
 from servin_core.containers.attach import (
@@ -80,7 +79,7 @@ async def attach_handler(request: web.Request) -> web.StreamResponse:
         on_output=on_output,
         detach_keys=keys,
         stopped=stopped,
-        size=request.app[CONSOLE_SIZES].pop(container.id, None),
+        size=container.config.console_size,
     )
     try:
         result = await client.unless_closed(work)

@@ -166,7 +166,22 @@ def config_from_docker(body: dict[str, Any]) -> ContainerConfig:
         network_aliases=endpoint.get("aliases") or [],
         publish=_publish(host),
         publish_all=bool(_get(host, "PublishAllPorts", bool)),
+        console_size=_console_size(host),
     )
+
+
+def _console_size(host: dict[str, Any]) -> tuple[int, int] | None:
+    """``[rows, columns]``; docker sends ``[0, 0]`` when it has no terminal."""
+    value = _get(host, "ConsoleSize", list)
+    if not value:
+        return None
+    if len(value) != 2 or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value
+    ):
+        raise InvalidArgument(
+            "field", "HostConfig.ConsoleSize", "expected [rows, columns]"
+        )
+    return (value[0], value[1]) if value[0] and value[1] else None
 
 
 def _network_mode(host: dict[str, Any]) -> str | None:

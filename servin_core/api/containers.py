@@ -21,7 +21,6 @@ from aiohttp import web
 from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.api.container_config import config_from_docker
-from servin_core.api.exec_api import console_size
 from servin_core.api.shapes import container_inspect, container_summary
 from servin_core.containers import lifecycle
 from servin_core.containers.model import State
@@ -37,15 +36,11 @@ _FILTERS = frozenset(
     | {"status", "volume"}
 )
 
-__all__ = ["CONSOLE_SIZES", "register", "until_disconnected"]
+__all__ = ["register", "until_disconnected"]
 
 T = TypeVar("T")
 _LOOK_AGAIN = 1.0
 """Seconds between looks at whether a waiting client went away."""
-
-
-CONSOLE_SIZES = web.AppKey("console_sizes", dict)
-"""Terminal sizes given at create, by container ID, for the first attach."""
 
 
 def _ident(request: web.Request) -> str:
@@ -81,9 +76,6 @@ async def create(request: web.Request) -> web.Response:
     config = config_from_docker(body)
     name = params.text(request, "name") or None
     container = await lifecycle.create(core, config, name=name)
-    size = console_size((body.get("HostConfig") or {}).get("ConsoleSize"))
-    if size is not None and config.tty:
-        request.app[CONSOLE_SIZES][container.id] = size
     return web.json_response({"Id": container.id, "Warnings": []}, status=201)
 
 
@@ -301,7 +293,6 @@ async def update(request: web.Request) -> web.Response:
 def register(app: web.Application, routes: Routes) -> None:
     from servin_core.api import container_io
 
-    app[CONSOLE_SIZES] = {}
     routes.add("POST", "/containers/create", create)
     routes.add("GET", "/containers/json", list_)
     routes.add("POST", "/containers/prune", prune)

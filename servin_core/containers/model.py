@@ -199,6 +199,9 @@ class ContainerConfig:
     log_path: str | None = None
     """Where conmon writes the log (CRI format) instead of the container's
     own directory: the path kubelet asked for."""
+    console_size: tuple[int, int] | None = None
+    """With a tty: its size (rows, columns) from the start, before anyone
+    attaches (docker's ConsoleSize), so the process reads the right one."""
     group_add: list[str] = field(default_factory=list)
     """More groups for the process, names or IDs (docker's --group-add, the
     CRI's supplemental groups), beside those /etc/group gives its user."""

@@ -267,6 +267,9 @@ def build_spec(
             "resources": {},
         },
     }
+    if config.tty and config.console_size is not None:
+        rows, columns = config.console_size
+        spec["process"]["consoleSize"] = {"height": rows, "width": columns}
     propagation = _rootfs_propagation(mounts)
     if propagation:
         spec["linux"]["rootfsPropagation"] = propagation
