@@ -71,6 +71,14 @@ echo "------ Shared Memory Segments --------"
 cat /proc/sysvipc/shm
 """
 
+# A runtime with pause containers (containerd: bench/cri) keeps this one
+# running as long as the pod: it must wait, and end on SIGTERM.
+_PAUSE = b"""#!/bin/sh
+# pause stand-in: holds the pod's namespaces until it is told to stop
+trap 'exit 0' TERM INT
+while :; do sleep 3600 & wait $!; done
+"""
+
 
 def _web_server(name: str, port: int, docroot: str) -> bytes:
     """A shell named ``name`` (so ``pidof name`` finds it) that writes its
@@ -160,7 +168,11 @@ STAND_INS = (
         tuple(_nonewprivs_layer()),
         {"Cmd": ["/bin/sh", "-c", 'echo "Effective uid: $(/usr/local/bin/id -u)"']},
     ),
-    StandIn(("registry.k8s.io/pause:3.9", "k8s.gcr.io/pause:3.9"), (file("pause"),)),
+    StandIn(
+        ("registry.k8s.io/pause:3.9", "k8s.gcr.io/pause:3.9"),
+        (_script("pause", _PAUSE),),
+        {"Entrypoint": ["/pause"], "Cmd": None},
+    ),
     _marked(f"{_CRI_TOOLS}/test-image-tag:test"),
     _marked(f"{_CRI_TOOLS}/test-image-tag:all"),
     _marked(f"{_CRI_TOOLS}/test-image-latest"),
