@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from servin_core import log
 from servin_core.api import params
@@ -97,6 +98,76 @@ async def attach_handler(request: web.Request) -> web.StreamResponse:
     return finished()
 
 
+async def attach_websocket(request: web.Request) -> web.StreamResponse:
+    """``/attach/ws``: the same attach over a websocket, for browsers. Output
+    goes as binary messages, unframed (docker sends it so); text or binary
+    messages from the client are stdin; closing the socket ends the attach
+    with the container left running."""
+    core = core_of(request)
+    container = await asyncio.to_thread(
+        refresh, core, core.containers.resolve(request.match_info["id"])
+    )
+    if container.state not in (State.RUNNING, State.CREATED):
+        raise Conflict(
+            "container",
+            container.name,
+            "You cannot attach to a stopped container, start it first",
+        )
+    wanted = {
+        "stdout": params.flag(request, "stdout"),
+        "stderr": params.flag(request, "stderr"),
+    }
+    socket = web.WebSocketResponse()
+    await socket.prepare(request)
+
+    async def on_output(stream: str, data: bytes) -> None:
+        if wanted.get(stream) and not socket.closed:
+            await socket.send_bytes(data)
+
+    inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def read_socket() -> None:
+        # Until the client closes it: then the attach ends.
+        async for message in socket:
+            if message.type == WSMsgType.BINARY:
+                inbox.put_nowait(message.data)
+            elif message.type == WSMsgType.TEXT:
+                inbox.put_nowait(message.data.encode())
+        inbox.put_nowait(None)
+
+    async def messages() -> AsyncIterator[bytes]:
+        while (data := await inbox.get()) is not None:
+            yield data
+
+    stdin = messages() if params.flag(request, "stdin") else None
+    stopped: Stopped = "wait" if container.state is State.CREATED else "error"
+    work = asyncio.ensure_future(
+        attach(
+            core,
+            container.id,
+            stdin=stdin,
+            on_output=on_output,
+            stopped=stopped,
+            size=container.config.console_size,
+        )
+    )
+    reading = asyncio.ensure_future(read_socket())
+    try:
+        await asyncio.wait({work, reading}, return_when=asyncio.FIRST_COMPLETED)
+        if not work.done():
+            work.cancel()  # the client closed: the container runs on
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+    except ServinError as e:
+        log.for_object(log.api, "container", container.id).info(
+            "websocket attach failed: %s", e
+        )
+    finally:
+        reading.cancel()
+    await socket.close()
+    return socket
+
+
 async def resize_handler(request: web.Request) -> web.Response:
     height = params.integer(request, "h") or 0
     width = params.integer(request, "w") or 0
@@ -109,3 +180,4 @@ async def resize_handler(request: web.Request) -> web.Response:
 def register(app: web.Application, routes: Routes) -> None:
     routes.add("POST", "/containers/{id}/attach", attach_handler)
     routes.add("POST", "/containers/{id}/resize", resize_handler)
+    routes.add("GET", "/containers/{id}/attach/ws", attach_websocket)

@@ -114,3 +114,25 @@ def test_commit_makes_an_image_and_update_says_it_is_not_supported(
     assert ran == "v1\n"
     assert updated.returncode == 1
     assert "not supported" in updated.stderr
+
+
+async def test_attach_over_a_websocket_echoes_and_leaves_the_container(
+    daemon: Daemon, busybox: str
+) -> None:
+    import aiohttp
+
+    ident = daemon.docker_ok("run", "-d", "-i", busybox, "cat").strip()
+    url = f"http://docker/v1.50/containers/{ident}/attach/ws?stream=1&stdout=1&stdin=1"
+
+    connector = aiohttp.UnixConnector(path=str(daemon.socket))
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.ws_connect(url) as socket,
+    ):
+        await socket.send_bytes(b"over the websocket\n")
+        echoed = await socket.receive(timeout=60)
+
+    state = daemon.docker_ok("inspect", "-f", "{{.State.Status}}", ident)
+
+    assert echoed.data == b"over the websocket\n"
+    assert state.strip() == "running"
