@@ -80,3 +80,41 @@ def test_image_not_found_then_pull_tag_and_remove(
     assert f"{remote}:1" in tags and f"{remote}:copy" in tags
     # The pulled image is the local busybox's own (same content, same ID).
     assert sorted(client.images.get(pulled.id).tags) == sorted([busybox, f"{remote}:1"])
+
+
+def test_networks_volumes_and_ports_chosen_by_the_server(
+    client: docker.DockerClient, busybox: str
+) -> None:
+    network = client.networks.create("sdk-net")
+    volume = client.volumes.create("sdk-vol", labels={"made": "sdk"})
+    client.containers.run(
+        busybox,
+        ["sh", "-c", "echo saved > /data/f"],
+        volumes={"sdk-vol": {"bind": "/data", "mode": "rw"}},
+        remove=True,
+    )
+    container = client.containers.run(
+        busybox,
+        ["sleep", "300"],
+        detach=True,
+        network="sdk-net",
+        volumes={"sdk-vol": {"bind": "/data", "mode": "rw"}},
+        ports={"80/tcp": None},
+    )
+    container.reload()
+    network.reload()
+
+    ports = container.attrs["NetworkSettings"]["Ports"]["80/tcp"]
+    on_network = [c.id for c in network.containers]
+    read = client.containers.run(
+        busybox, ["cat", "/data/f"], volumes={"sdk-vol": {"bind": "/data"}}, remove=True
+    )
+    container.remove(force=True)
+    network.remove()
+    volume.remove()
+
+    assert int(ports[0]["HostPort"]) > 0
+    assert on_network == [container.id]
+    assert read == b"saved\n"
+    assert "sdk-net" not in [n.name for n in client.networks.list()]
+    assert "sdk-vol" not in [v.name for v in client.volumes.list()]
