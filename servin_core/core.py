@@ -78,9 +78,10 @@ class Core:
 
             reconcile_all(self)
             remove_orphans(self)
-        if (self.config.run_dir / "netns").exists() or (
-            self.config.data_dir / "networks" / "cache"
-        ).exists():
+        networks = self.config.data_dir / "networks"
+        if (self.config.run_dir / "netns").exists() or any(
+            (networks / name).exists() for name in ("cache", "nat")
+        ):
             from servin_core.network.tidy import tidy_networks
 
             tidy_networks(self)

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 
 from servin_core.config import Config
+from servin_core.network.masquerade import NatRule, drop_rule
 from servin_core.network.subnets import host_routes
 
 __all__ = ["BRIDGE", "SUBNET", "config_file", "remove_bridge", "session_config"]
@@ -69,5 +70,7 @@ def config_file() -> Path:
 
 
 def remove_bridge() -> None:
+    """The session's bridge, and the masquerade rule its roots shared."""
+    drop_rule("servin", NatRule(BRIDGE, SUBNET))
     subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
     Path(f"/tmp/servin-tests-{os.getpid()}.toml").unlink(missing_ok=True)

@@ -43,6 +43,8 @@ from _rootfs import build_rootfs_tar
 from _settle import wait_for_background
 from _tools import Podman, Servin, ToolFailed, missing_tools
 
+from servin_core.network.masquerade import NatRule, drop_rule
+
 __all__ = ["main"]
 
 _MS = 1000.0
@@ -136,6 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     key = hashlib.sha256(str(workdir).encode()).hexdigest()[:6]
     bridge, podman_net = f"svbench{key}", f"servin-bench-{key}"
     tools: list[Any] = []
+    servin_subnet = ""
     try:
         servin_subnet = _free_subnet()
         config = workdir / "servin.toml"
@@ -170,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for tool in reversed(tools):
             tool.close()
         subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+        if servin_subnet:
+            drop_rule("servin", NatRule(bridge, servin_subnet))
         shutil.rmtree(workdir, ignore_errors=True)
 
     summary = summarize(seconds, background)

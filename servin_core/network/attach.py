@@ -24,6 +24,7 @@ from servin_core.network.cni import CniError, CniRequest, run_list
 from servin_core.network.cni_version import negotiate
 from servin_core.network.conflist import build_conflist, plugins_of
 from servin_core.network.forwarding import ensure_forwarding
+from servin_core.network.masquerade import ensure_masquerade
 from servin_core.network.model import Endpoint, Network, PortMapping
 from servin_core.network.netns import create_netns, netns_path, remove_netns
 from servin_core.network.ports import requested_ports, resolve_ports
@@ -78,6 +79,7 @@ def join_endpoint(
     """ADD one endpoint; its address."""
     if not network.internal:
         ensure_forwarding(network.name)
+        ensure_masquerade(core, network)
     data_dir = core.config.data_dir
     speaks = negotiate(
         plugins_of(ports), data_dir / "networks" / "cni-version.json", network.name

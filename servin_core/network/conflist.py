@@ -1,5 +1,6 @@
 """The CNI configuration list of one endpoint: a bridge with host-local
-addresses, and portmap when the endpoint publishes ports.
+addresses, and portmap when the endpoint publishes ports. Outbound NAT is
+not the bridge plugin's (``masquerade`` keeps one rule per network).
 
 host-local keeps its leases under Servin's data directory, one directory
 per network name, so that two Servin roots on one host never share a
@@ -47,7 +48,9 @@ def build_conflist(
         "type": "bridge",
         "bridge": network.bridge,
         "isGateway": True,
-        "ipMasq": not network.internal,
+        # Outbound NAT is one rule per network (masquerade.py), not the
+        # plugin's chain per container.
+        "ipMasq": False,
         "hairpinMode": True,
         "ipam": ipam,
     }

@@ -2,10 +2,10 @@
 remove, prune, connect and disconnect.
 
 A network is a row until a container joins it; the bridge plugin makes its
-bridge at the first join, and ``remove`` deletes the bridge and the leases
-directory with the row. A network with containers on it is not removed.
-Changes to one network take its lock; connect and disconnect also take
-the container's, so a start never races a connect.
+bridge at the first join, and ``remove`` deletes its masquerade rule, the
+bridge and the leases directory with the row. A network with containers
+on it is not removed. Changes to one network take its lock; connect and
+disconnect also take the container's, so a start never races a connect.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from servin_core.network.attach import (
 )
 from servin_core.network.conflist import ipam_dir
 from servin_core.network.hostsfile import add_address, remove_address
+from servin_core.network.masquerade import remove_masquerade
 from servin_core.network.model import DEFAULT_NETWORK, Endpoint, Network
 from servin_core.network.netns import netns_path
 from servin_core.network.plan import check_static_ip, next_interface
@@ -193,6 +194,7 @@ def remove_network(core: Core, text: str) -> Network:
                 "network", network.name,
                 f"has containers attached: {', '.join(names)}",
             )  # fmt: skip
+        remove_masquerade(core, network)
         with core.db.write() as conn:
             core.networks.delete(conn, network)
         _delete_bridge(network.bridge)

@@ -5,7 +5,8 @@ the row went, leaves a pin under ``run_dir/netns``, CNI cache entries and
 with them a veth, a lease and firewall rules. The cache says exactly what
 to DEL; the pin goes after. A container that runs, or whose lock another
 process holds (it is being started or removed), is left alone. Leases no
-cache entry explains any more (a DEL that failed) are removed last.
+cache entry explains any more (a DEL that failed) are removed last. The
+masquerade rule of a network whose row is gone is removed first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from servin_core import log
 from servin_core.network.attach import leave_networks
 from servin_core.network.cni_cache import cache_root
 from servin_core.network.conflist import ipam_dir
+from servin_core.network.masquerade import tidy_masquerades
 from servin_core.state.locks import try_object_lock
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ def _names(directory: str) -> list[str]:
 
 def tidy_networks(core: Core) -> int:
     """Undo the networks of containers that no longer run; how many."""
+    tidy_masquerades(core)
     candidates = set(_names(str(cache_root(core.config.data_dir))))
     candidates |= set(_names(str(core.config.run_dir / "netns")))
     if not candidates:
