@@ -12,11 +12,12 @@ SERVIN_VENV="$SERVIN_ROOT/.venv"
 
 # What the runtime and the tests call: OCI runtimes, conmon, CNI plugins, a
 # registry for the tests, busybox for test root filesystems, skopeo and
-# podman to check interoperability, init processes, tmux for TUI tests.
+# podman to check interoperability, init processes, tmux for TUI tests,
+# containerd for the CRI benchmark's test (bench/cri).
 SERVIN_APT_PACKAGES=(
     runc crun conmon containernetworking-plugins docker-registry
     busybox-static iptables nftables apache2-utils skopeo podman
-    catatonit tini tmux zstd
+    catatonit tini tmux zstd containerd
 )
 
 servin_log() {
