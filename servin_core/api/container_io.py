@@ -22,6 +22,7 @@ from aiohttp import web
 from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.api.bridge import from_thread, into_thread
+from servin_core.api.containers import until_disconnected
 from servin_core.api.events import parse_time
 from servin_core.api.frames import STDERR, STDOUT, frame
 from servin_core.containers.reconcile import refresh
@@ -82,13 +83,18 @@ async def logs(request: web.Request) -> web.StreamResponse:
         since=since,
         until=until,
     )
-    async for line in lines:
-        wanted = stdout if line.stream == "stdout" else stderr
-        if not wanted:
-            continue
-        data = _stamp(line.time) + b" " + line.data if stamps else line.data
-        stream = STDOUT if line.stream == "stdout" else STDERR
-        await response.write(data if raw else frame(stream, data))
+
+    async def send() -> None:
+        async for line in lines:
+            wanted = stdout if line.stream == "stdout" else stderr
+            if not wanted:
+                continue
+            data = _stamp(line.time) + b" " + line.data if stamps else line.data
+            stream = STDOUT if line.stream == "stdout" else STDERR
+            await response.write(data if raw else frame(stream, data))
+
+    # A follower whose client left is stopped, even while no line comes.
+    await until_disconnected(request, send())
     await response.write_eof()
     return response
 

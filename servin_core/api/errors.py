@@ -80,6 +80,10 @@ async def error_middleware(
             raise
         text = "page not found" if e.status == 404 else (e.text or e.reason)
         return error_reply(e.status, text.removeprefix(f"{e.status}: "))
+    except ConnectionError:
+        # The client went away mid-stream: nobody is left to answer.
+        log.api.debug("%s %s: the client went away", request.method, request.path)
+        return web.Response()
     except OSError as e:
         # A file the request named (an archive path, a tarball) or the
         # state directory itself: the message names the path.

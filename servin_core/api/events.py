@@ -143,6 +143,9 @@ async def events(request: web.Request) -> web.StreamResponse:
                     await response.write(line.encode())
             if until is not None and time.time() >= until:
                 break
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return response  # the client went away
             wait = _LOOK_AGAIN
             if until is not None:
                 wait = min(wait, max(0.0, until - time.time()))
