@@ -13,11 +13,17 @@ The images are made in a Core of their own and pushed with Servin's own push
 code; the Servin being tested pulls them through the mirrors of the
 configuration this module writes. By hand::
 
-    python tests/cri_images.py --root DIR
+    python tests/cri_images.py --root DIR [--cni-conf-dir NETD]
+    servin-tui --root DIR --config DIR/cri-images/servin.toml --headless
+    critest --runtime-endpoint unix://DIR/run/cri.sock \
+        --image-endpoint unix://DIR/run/cri.sock -ginkgo.v
 
-prints the configuration's path and the registry's address (the registry
-keeps running; its PID is printed to stop it). Standard library and
-servin_core only, like registry_server.py.
+The script prints the configuration's path and the registry's address (the
+registry keeps running; its PID is printed to stop it). Known misses of the
+stand-ins: test-image-digest (no image made here has its digest), and
+MaskedPaths (busybox-static's sh runs ls as an applet, so a masked /bin/ls
+is never executed). Standard library and servin_core only, like
+registry_server.py.
 """
 
 from __future__ import annotations
@@ -251,10 +257,13 @@ async def publish(
     return published
 
 
-def write_config(path: Path, registry: str) -> Path:
+def write_config(path: Path, registry: str, cni_conf_dir: Path | None = None) -> Path:
     """A Servin configuration (TOML) whose mirrors send every registry
-    critest names to ``registry``."""
-    lines = []
+    critest names to ``registry``; its CRI reads ``cni_conf_dir`` if given
+    (a host's /etc/cni/net.d may hold a network that does not route)."""
+    lines = (
+        [f"cni_conf_dir = {json.dumps(str(cni_conf_dir))}", ""] if cni_conf_dir else []
+    )
     for host in MIRRORED:
         lines += [f'[registries."{host}"]', f"mirrors = {json.dumps([registry])}", ""]
     path.write_text("\n".join(lines))
@@ -266,6 +275,7 @@ def main() -> None:
         description="Serve the images critest pulls from a local registry."
     )
     parser.add_argument("--root", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--cni-conf-dir", type=Path, metavar="DIR")
     args = parser.parse_args()
     workdir = args.root.resolve() / "cri-images"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -273,7 +283,7 @@ def main() -> None:
     registry: RegistryServer = start_registry(workdir / "registry", quiet=True)
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         published = asyncio.run(publish(registry.host, Path(scratch)))
-    config = write_config(workdir / "servin.toml", registry.host)
+    config = write_config(workdir / "servin.toml", registry.host, args.cni_conf_dir)
     print(f"config: {config}")
     print(f"registry: {registry.host} (pid {registry.process.pid})")
     print(f"images: {len(published)}")
