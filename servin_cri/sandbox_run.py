@@ -10,6 +10,7 @@ only once everything exists; a failure removes what was made.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import shutil
 import socket
@@ -116,6 +117,15 @@ def _make(node: Node, pod_id: str, config: pb.PodSandboxConfig) -> str:
     return address
 
 
+def _unmake(node: Node, pod_id: str) -> None:
+    """Undo a :func:`_make` that finished for a call that did not."""
+    directory = pod_dir(node, pod_id)
+    _undo(pod_id, lambda: detach_pod(node, pod_id, directory))
+    _undo(pod_id, lambda: release_pid_namespace(directory))
+    pinned = {name: str(directory / "ns" / name) for name in ("net", "ipc", "uts")}
+    _undo(pod_id, lambda: unpin_namespaces(pinned))
+
+
 def _undo(pod_id: str, step: Callable[[], None]) -> None:
     """One step of undoing a failed start: its own failure is logged, so
     that the next steps run and the first error is the one reported."""
@@ -133,10 +143,16 @@ async def run_pod_sandbox(
     pod_id = secrets.token_hex(32)
     pods = node.pods
     pods.add(pod_id, config, request.runtime_handler)
+    work = asyncio.ensure_future(asyncio.to_thread(_make, node, pod_id, config))
     try:
-        address = await asyncio.to_thread(_make, node, pod_id, config)
+        address = await asyncio.shield(work)
         pods.set_state(pod_id, PodState.READY, ip=address)
     except BaseException:
+        # A cancelled call (kubelet's deadline) leaves the thread running:
+        # what it makes is undone once it is done, not half-way.
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(work)
+            await asyncio.to_thread(_unmake, node, pod_id)
         shutil.rmtree(pod_dir(node, pod_id), ignore_errors=True)
         pods.delete(pod_id)
         raise

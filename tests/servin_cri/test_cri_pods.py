@@ -13,7 +13,15 @@ from pathlib import Path
 
 import grpc
 import pytest
-from cri_kit import Cri, exec_sync, pod_config, run_pod, start_container
+from cri_kit import (
+    Cri,
+    eventually,
+    exec_sync,
+    pod_config,
+    remove_every_pod,
+    run_pod,
+    start_container,
+)
 
 from servin_core.containers.cgroups import cgroup_dirs
 from servin_cri.pb import api_pb2 as pb
@@ -249,3 +257,29 @@ async def test_a_container_made_while_its_pod_is_removed_does_not_outlive_it(
         assert created.code() == grpc.StatusCode.NOT_FOUND
     assert [c.name for c in cri.core.containers.list()] == []
     assert (await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items == []
+
+
+async def test_a_run_pod_sandbox_cut_short_by_its_deadline_leaves_nothing(
+    cri: Cri, tmp_path: Path
+) -> None:
+    config = pod_config(tmp_path)
+    # The pod's PID holder makes the start long enough to be cut short.
+    for attempt in range(5):
+        config.metadata.attempt = attempt
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await cri.runtime.RunPodSandbox(
+                pb.RunPodSandboxRequest(config=config), timeout=0.005
+            )
+
+    async def settled() -> bool:
+        listed = await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())
+        ready = [p for p in listed.items if p.state == pb.SANDBOX_READY]
+        # What was answered stays; what was cut short is gone, files too.
+        pods = cri.core.config.run_dir / "pods"
+        on_disk = {p.name for p in pods.iterdir()} if pods.exists() else set()
+        return on_disk == {p.id for p in ready} and len(listed.items) == len(ready)
+
+    await eventually(settled, "cut-short pods to be undone")
+    await remove_every_pod(cri)
+    with open("/proc/mounts") as mounts:
+        assert str(cri.core.config.run_dir / "pods") not in mounts.read()
