@@ -87,6 +87,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pods", type=int, default=20, help="pods per runtime")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write figures")
     parser.add_argument(
+        "--servin-log",
+        type=Path,
+        metavar="FILE",
+        help="keep Servin's daemon log (debug level: each CRI call's duration)",
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         default=Path("/var/tmp"),
@@ -149,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("benchmark interrupted; removing its pods", file=sys.stderr)
         return 130
     finally:
+        if args.servin_log and daemons:
+            _copy_quietly(daemons[0].log, args.servin_log)
         _clean_up(daemons, registry, bridge, workdir)
 
     summary = summarize(measured, NOTES)
@@ -157,6 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     return 0
+
+
+def _copy_quietly(source: Path, target: Path) -> None:
+    try:
+        shutil.copyfile(source, target)
+    except OSError as e:
+        print(f"cannot keep {source}: {e}", file=sys.stderr)
 
 
 def _describe(error: BaseException) -> str:
