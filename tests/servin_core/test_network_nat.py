@@ -97,12 +97,15 @@ async def test_an_internal_network_has_no_rule_and_no_way_out(
 
     with outside_host(tmp_path, "i") as (_, far_ip):
         _, status, text = await run(
-            box, "sh", "-c", f"nc -w 2 {far_ip} 9099 </dev/null; echo $?",
+            box, "sh", "-c", f"nc -w 2 {far_ip} 9099 </dev/null 2>&1; echo exit $?",
             network="sealed",
         )  # fmt: skip
 
     assert status == 0
-    assert text.strip().splitlines()[-1] == "1"
+    assert text.splitlines()[-2:] == [
+        f"nc: can't connect to remote host ({far_ip}): Network is unreachable",
+        "exit 1",
+    ]
     assert masquerade_rules(network.bridge) == []
 
 
