@@ -10,6 +10,7 @@ pod_containers row beside it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 
 from servin_core import log
@@ -258,18 +259,44 @@ async def create_container(
         core_config = await asyncio.to_thread(
             _core_config, node, pod, config, namespaces
         )
-        container = await lifecycle.create(
-            node.core, core_config, name=_name(pod, meta)
+        name = _name(pod, meta)
+        await _remove_orphan(node, name)
+        making = asyncio.ensure_future(
+            lifecycle.create(node.core, core_config, name=name)
         )
         try:
+            container = await asyncio.shield(making)
             node.pods.add_member(container.id, pod.id, config)
         except BaseException:
-            await lifecycle.remove(node.core, container.id, force=True)
+            # Also for a call cut short by its deadline: the container the
+            # worker thread goes on making is removed once it is made.
+            with contextlib.suppress(BaseException):
+                made = await asyncio.shield(making)
+                await lifecycle.remove(node.core, made.id, force=True)
             raise
     log.for_object(log.cri, "container", container.id).info(
         "created %s in pod %s", meta.name, pod.id[:12]
     )
     return pb.CreateContainerResponse(container_id=container.id)
+
+
+async def _remove_orphan(node: Node, name: str) -> None:
+    """Remove a container of this name that no pod claims: one a killed or
+    cut-short CreateContainer made, which would hold kubelet's retry off
+    with its name."""
+    try:
+        found = node.core.containers.resolve(name)
+    except NotFound:
+        return
+    if found.name != name:
+        return  # an ID prefix matched, not the name
+    try:
+        node.pods.member(found.id)
+    except NotFound:
+        log.for_object(log.cri, "container", found.id).warning(
+            "removing %s, which no pod claims", name
+        )
+        await lifecycle.remove(node.core, found.id, force=True)
 
 
 def member_or_not_found(node: Node, container_id: str) -> None:

@@ -4,6 +4,7 @@ bad requests answered with the right codes."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import subprocess
@@ -14,7 +15,9 @@ import grpc
 import pytest
 from cri_kit import Cri, eventually, exec_sync, pod_config, run_pod, start_container
 
+from servin_core.containers import lifecycle
 from servin_core.containers.cgroups import cgroup_dirs
+from servin_core.containers.model import ContainerConfig
 from servin_core.images.importer import import_image
 from servin_cri.pb import api_pb2 as pb
 
@@ -378,3 +381,43 @@ async def test_supplemental_groups_policy(
     user = status.status.user.linux
     assert (user.uid, user.gid) == (1000, 1000)
     assert {str(g) for g in user.supplemental_groups} | {"1000"} == groups
+
+
+async def test_create_container_cut_short_or_killed_leaves_no_orphan(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+
+    def request(attempt: int) -> pb.CreateContainerRequest:
+        return pb.CreateContainerRequest(
+            pod_sandbox_id=pod,
+            config=pb.ContainerConfig(
+                metadata=pb.ContainerMetadata(name="c", attempt=attempt),
+                image=pb.ImageSpec(image=image),
+                command=["true"],
+            ),
+        )
+
+    for attempt in range(3):
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await cri.runtime.CreateContainer(request(attempt), timeout=0.005)
+
+    async def only_claimed() -> bool:
+        listed = await cri.runtime.ListContainers(pb.ListContainersRequest())
+        claimed = {c.id for c in listed.containers}
+        return {c.id for c in cri.core.containers.list()} == claimed
+
+    await eventually(only_claimed, "cut-short containers to be removed")
+
+    # A container a killed CreateContainer left under kubelet's name (made
+    # by the core, claimed by no pod) does not block the retry.
+    name = "k8s_c_web_default_uid-web_7"
+    await lifecycle.create(
+        cri.core, ContainerConfig(image=image, cmd=["true"], network="none"), name=name
+    )
+    created = await cri.runtime.CreateContainer(request(7))
+    assert [c.id for c in cri.core.containers.list() if c.name == name] == [
+        created.container_id
+    ]
