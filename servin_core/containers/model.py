@@ -209,6 +209,10 @@ class ContainerConfig:
     """Give the process the groups the image's /etc/group lists its user in
     (docker's way); False for the CRI's Strict supplemental-groups policy,
     where only the user's own and ``group_add`` count."""
+    primary_in_groups: bool = False
+    """List the primary group among the supplementary ones too, as
+    containerd does for kubelet (which reports the kernel's list); docker
+    leaves it out."""
     masked_paths: list[str] | None = None
     """Paths hidden from the container; None for the defaults."""
     readonly_paths: list[str] | None = None

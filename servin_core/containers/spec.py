@@ -215,6 +215,8 @@ def build_spec(
     added = resolve_groups(paths.rootfs, config.group_add, name)
     own = user.additional_gids if config.image_groups else []
     groups = own + [g for g in added if g not in own]
+    if config.primary_in_groups and user.gid not in groups:
+        groups.insert(0, user.gid)
     hostname = config.hostname or container.id[:12]
     workdir = _workdir(
         paths.rootfs, config.workdir or image.get("WorkingDir") or "/", name
