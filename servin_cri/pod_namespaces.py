@@ -7,8 +7,10 @@ unmounts the files, after which the kernel frees what nothing holds. The
 network namespace is made by servin_core/network (loopback up); IPC and
 UTS here, the UTS one with the pod's hostname already set.
 
-A PID namespace cannot be held this way (it dies with its first process),
-so pod-wide PID sharing is not offered (see sandbox_run.py).
+A PID namespace cannot be held this way (it dies with its first
+process): a pod that shares one gets a small holder process instead
+(pod_pid.py). The pod's sysctls are written here too, from a thread that
+joins its namespaces.
 """
 
 from __future__ import annotations
