@@ -160,6 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _clean_up(daemons, registry, bridge, workdir)
 
     summary = summarize(measured, NOTES)
+    summary["network"] = {"bridge": bridge, "subnet": subnet}
     print()
     print(format_report(summary))
     if args.json:
