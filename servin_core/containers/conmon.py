@@ -57,8 +57,11 @@ def exit_command(config: Config, container_id: str, started_at: float) -> list[s
     look at the container's directories before it imports anything."""
     argv = [
         sys.executable,
-        "-m",
-        "servin_core.containers.exit_hook",
+        # By path, isolated and without site-packages: it starts as the
+        # container exits, beside a foreground ``run --rm`` (see the hook).
+        "-I",
+        "-S",
+        os.path.join(os.path.dirname(__file__), "exit_hook.py"),
         "--data-dir",
         str(config.data_dir),
         "--run-dir",

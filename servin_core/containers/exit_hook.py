@@ -18,18 +18,25 @@ process exits. So:
 - Otherwise the full cleanup runs (record the exit, unmount, restart
   policy, ``--rm`` of a detached container).
 
-Only the standard library is imported until the full cleanup is needed.
+Only a few modules of the standard library are imported until the full
+cleanup is needed: conmon starts this file by its path with ``python -I
+-S`` (no site-packages, no ``servin_core`` package, no argparse or
+pathlib), because it starts as the container exits, on the CPU that the
+foreground ``run --rm`` needs for its own cleanup (about 30 ms of CPU for
+an interpreter with site and the package, 10 ms without). When there is a
+cleanup to do, it starts the module again with ``-m`` and the usual path.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import os
 import select
 import sys
 import time
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["attached_mark", "main", "mark_attached", "unmark_attached"]
 
@@ -64,18 +71,23 @@ def mark_attached(run_dir: Path, container_id: str) -> None:
     os.replace(temp, mark)
 
 
-def unmark_attached(run_dir: Path, container_id: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        attached_mark(run_dir, container_id).unlink()
+def unmark_attached(run_dir: Path | str, container_id: str) -> None:
+    # Not contextlib.suppress: importing contextlib costs this stage more
+    # than the rest of its imports together.
+    try:  # noqa: SIM105
+        os.unlink(os.path.join(run_dir, "attached", container_id))
+    except FileNotFoundError:
+        pass
 
 
-def _wait_for_attached(mark: Path) -> None:
+def _wait_for_attached(mark: str) -> None:
     """Sleep until the process named in ``mark`` has exited or has removed
     the mark (it has removed the container then; a process that goes on
     living, as a test runner calling the CLI in-process does, must not keep
     us waiting)."""
     try:
-        pid_text, started = mark.read_text().split()
+        with open(mark) as f:
+            pid_text, started = f.read().split()
         pid = int(pid_text)
     except (OSError, ValueError):
         return
@@ -84,50 +96,73 @@ def _wait_for_attached(mark: Path) -> None:
     try:
         fd = os.pidfd_open(pid)
     except OSError:
-        while _start_time(pid) == started and mark.exists():
+        while _start_time(pid) == started and os.path.exists(mark):
             time.sleep(_POLL)
         return
     try:
-        while mark.exists():
+        while os.path.exists(mark):
             if select.select([fd], [], [], _POLL)[0]:
                 return
     finally:
         os.close(fd)
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="servin-exit-command")
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--run-dir", type=Path, required=True)
-    parser.add_argument(
-        "--settings", default="{}", help="other non-default settings, as JSON"
-    )
-    parser.add_argument("--started-at", type=float, default=None)
-    parser.add_argument("container_id")
-    return parser.parse_args(argv)
+_OPTIONS = ("--data-dir", "--run-dir", "--settings", "--started-at")
+
+
+def _parse(argv: list[str]) -> tuple[dict[str, str], str]:
+    """The options (as conmon passes them, each with its value) and the
+    container's ID; argparse would cost more than the rest of this stage."""
+    options = {"--settings": "{}"}
+    words = iter(argv)
+    ident = ""
+    for word in words:
+        if word in _OPTIONS:
+            options[word] = next(words, "")
+        elif not word.startswith("-") and not ident:
+            ident = word
+        else:
+            sys.exit(f"servin-exit-command: unexpected argument {word!r}")
+    missing = [o for o in ("--data-dir", "--run-dir") if not options.get(o)]
+    if missing or not ident:
+        sys.exit("servin-exit-command: needs --data-dir, --run-dir and an ID")
+    return options, ident
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parse(argv)
-    container_id: str = args.container_id
-    mark = attached_mark(args.run_dir, container_id)
-    if mark.exists():
+    argv = sys.argv[1:] if argv is None else argv
+    options, container_id = _parse(argv)
+    data_dir, run_dir = options["--data-dir"], options["--run-dir"]
+    mark = os.path.join(run_dir, "attached", container_id)
+    if os.path.exists(mark):
         _wait_for_attached(mark)
 
-    containers = "containers", container_id
     if not (
-        args.data_dir.joinpath(*containers).exists()
-        or args.run_dir.joinpath(*containers).exists()
+        os.path.exists(os.path.join(data_dir, "containers", container_id))
+        or os.path.exists(os.path.join(run_dir, "containers", container_id))
     ):
-        unmark_attached(args.run_dir, container_id)
+        unmark_attached(run_dir, container_id)
         return
+
+    if sys.flags.no_site:
+        # Started by path without site-packages: the cleanup needs the
+        # installed package, so start again as a module with the usual path.
+        module = "servin_core.containers.exit_hook"
+        os.execv(sys.executable, [sys.executable, "-m", module, *argv])
+
+    from pathlib import Path
 
     from servin_core.containers.cleanup import run_cleanup
 
+    started_at = options.get("--started-at")
     run_cleanup(
-        args.data_dir, args.run_dir, args.settings, container_id, args.started_at
+        Path(data_dir),
+        Path(run_dir),
+        options["--settings"],
+        container_id,
+        float(started_at) if started_at else None,
     )
-    unmark_attached(args.run_dir, container_id)
+    unmark_attached(run_dir, container_id)
 
 
 if __name__ == "__main__":

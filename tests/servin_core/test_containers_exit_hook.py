@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from servin_core.config import Config
+from servin_core.containers.conmon import exit_command
 from servin_core.containers.exit_hook import attached_mark, mark_attached
 
 _ID = "ab" * 32
@@ -74,3 +76,24 @@ def test_mark_of_this_process_names_it(tmp_path: Path) -> None:
 
     pid = attached_mark(tmp_path, _ID).read_text().split()[0]
     assert int(pid) > 0
+
+
+def test_exit_command_as_conmon_runs_it_hands_what_is_left_to_the_cleanup(
+    tmp_path: Path,
+) -> None:
+    config = Config().with_root(tmp_path / "root")
+    gone, left = "cd" * 32, _ID
+    (config.data_dir / "containers" / left).mkdir(parents=True)
+
+    def exit_command_of(ident: str) -> None:
+        done = subprocess.run(
+            exit_command(config, ident, 1.0), cwd="/", capture_output=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+
+    # Started without site-packages, it needs no store for a container gone...
+    exit_command_of(gone)
+    assert not (config.data_dir / "servin.db").exists()
+    # ...and starts the full cleanup, which opens the store, for one left.
+    exit_command_of(left)
+    assert (config.data_dir / "servin.db").exists()
