@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 from servin_core.errors import NotFound
 from servin_core.events import Event
-from servin_cri import container_ops, sandbox_ops
+from servin_cri import sandbox_ops
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 
@@ -32,19 +32,6 @@ _POLL = 0.25
 _MEMBER_WAIT = 5.0
 
 
-async def _statuses(node: Node, pod_id: str) -> list[pb.ContainerStatus]:
-    found = []
-    for member in node.pods.members(pod_id):
-        try:
-            answer = await container_ops.container_status(
-                node, pb.ContainerStatusRequest(container_id=member.container_id)
-            )
-        except NotFound:
-            continue
-        found.append(answer.status)
-    return found
-
-
 async def _message(node: Node, event: Event, pod_id: str) -> pb.ContainerEventResponse:
     answer = pb.ContainerEventResponse(
         container_id=event.actor_id,
@@ -58,7 +45,7 @@ async def _message(node: Node, event: Event, pod_id: str) -> pb.ContainerEventRe
     except NotFound:
         return answer  # the pod went with the container
     answer.pod_sandbox_status.CopyFrom(pod.status)
-    answer.containers_statuses.extend(await _statuses(node, pod_id))
+    answer.containers_statuses.extend(pod.containers_statuses)
     return answer
 
 

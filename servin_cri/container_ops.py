@@ -22,6 +22,7 @@ from servin_cri.pod_store import PodContainer
 
 __all__ = [
     "container_status",
+    "container_statuses",
     "list_containers",
     "remove_container",
     "start_container",
@@ -184,3 +185,18 @@ async def list_containers(
             )
         )
     return pb.ListContainersResponse(containers=found)
+
+
+async def container_statuses(node: Node, pod_id: str) -> list[pb.ContainerStatus]:
+    """The statuses of a pod's containers (for PodSandboxStatus and events,
+    as kubelet's evented PLEG reads them)."""
+    found = []
+    for member in node.pods.members(pod_id):
+        try:
+            answer = await container_status(
+                node, pb.ContainerStatusRequest(container_id=member.container_id)
+            )
+        except NotFound:
+            continue  # removed while we looked
+        found.append(answer.status)
+    return found

@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 
 from google.protobuf import json_format
 
 from servin_core import log
 from servin_core.containers import lifecycle
 from servin_core.errors import NotFound
+from servin_cri import container_ops
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_namespaces import unpin_namespaces
@@ -117,7 +119,11 @@ async def pod_sandbox_status(
         annotations=dict(pod.config.annotations),
         runtime_handler=pod.runtime_handler,
     )
-    answer = pb.PodSandboxStatusResponse(status=status)
+    answer = pb.PodSandboxStatusResponse(
+        status=status,
+        containers_statuses=await container_ops.container_statuses(node, pod.id),
+        timestamp=time.time_ns(),
+    )
     if request.verbose:
         answer.info["info"] = json.dumps(
             {

@@ -86,6 +86,9 @@ async def test_stop_and_remove_are_idempotent_and_leave_nothing(
     )
     assert status.status.state == pb.SANDBOX_READY
     assert status.status.labels["app"] == "web"
+    # What kubelet's evented PLEG reads: the containers, and when it looked.
+    assert [c.id for c in status.containers_statuses] == [container]
+    assert status.timestamp > 0
 
     for _ in range(2):
         await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
