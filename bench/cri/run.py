@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "run"))
 import grpc
 from _daemons import Containerd, Daemon, ServinDaemon
 from _figures import Measured, format_report, summarize
+from _handlers import handler_medians
 from _pods import PodRunner, remove_every_pod
 from _settle import processes_with
 from _setup import (
@@ -146,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             PodRunner(d, image, workdir / "logs" / d.name, subnet) for d in daemons
         ]
         measured = _measure(runners, args.pods)
+        handlers = handler_medians(daemons[0].log, args.pods)
     except (RuntimeError, OSError, grpc.RpcError, subprocess.SubprocessError) as e:
         print(f"benchmark failed: {_describe(e)}", file=sys.stderr)
         for daemon in daemons:
@@ -161,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summary = summarize(measured, NOTES)
     summary["network"] = {"bridge": bridge, "subnet": subnet}
+    summary["runtimes"]["servin"]["handlers"] = handlers
     print()
     print(format_report(summary))
     if args.json:

@@ -55,6 +55,14 @@ def test_one_pod_each_reports_the_ratio_and_cleans_up(tmp_path: Path) -> None:
         assert len(runtime["teardown"]["seconds"]) == 1
         assert set(runtime["memory_kib"]) == {"idle", "1 pods"}
         assert runtime["memory_kib"]["idle"]["daemon"] > 0
+    # Servin's handlers' own durations, read from its daemon's debug log.
+    assert set(summary["runtimes"]["servin"]["handlers"]) == {
+        "RunPodSandbox",
+        "CreateContainer",
+        "StartContainer",
+        "StopPodSandbox",
+        "RemovePodSandbox",
+    }
     assert set(summary["ratios"]) == {"start", "teardown"}
     assert isinstance(summary["goal"]["met"], bool)
 
