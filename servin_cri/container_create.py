@@ -17,6 +17,7 @@ from servin_core import log
 from servin_core.containers import lifecycle
 from servin_core.containers.model import ContainerConfig, Device, Mount, Resources
 from servin_core.errors import Conflict, InvalidArgument, NotFound
+from servin_cri.instrument import NotSupported
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import Pod, PodState
@@ -111,7 +112,7 @@ def _mount_options(mount: pb.Mount, name: str) -> tuple[str, ...]:
     if mount.image.image and not mount.host_path:
         # TODO: image volumes (a read-only view of an image's layers) need
         # a mount the core keeps for the container's life; not there yet.
-        raise InvalidArgument(
+        raise NotSupported(
             "container", name, f"{where}: image volumes are not supported"
         )
     options = (_PROPAGATION.get(mount.propagation, "rprivate"), *mount.mount_options)
@@ -213,6 +214,9 @@ def _core_config(
         read_only=context.readonly_rootfs,
         group_add=[str(gid) for gid in context.supplemental_groups],
         image_groups=context.supplemental_groups_policy != pb.Strict,
+        # kubelet reads the groups back from ContainerStatus, as containerd
+        # lists them: the primary one among them.
+        primary_in_groups=True,
         # An empty list reads as unset over protobuf: the defaults then.
         masked_paths=list(context.masked_paths) or None,
         readonly_paths=list(context.readonly_paths) or None,

@@ -26,9 +26,16 @@ from servin_core.errors import (
     Unavailable,
 )
 
-__all__ = ["Instrument", "code_of"]
+__all__ = ["Instrument", "NotSupported", "code_of"]
+
+
+class NotSupported(ServinError):
+    """A part of the interface Servin does not offer yet. kubelet and
+    critest read UNIMPLEMENTED as the runtime's lack of the feature."""
+
 
 _CODES: tuple[tuple[type[ServinError], grpc.StatusCode], ...] = (
+    (NotSupported, grpc.StatusCode.UNIMPLEMENTED),
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
