@@ -28,6 +28,9 @@ __all__ = [
     "remove_image",
 ]
 
+_FS_REUSE = 10.0
+"""Seconds an ImageFsInfo answer is reused while no event was recorded."""
+
 
 def _message(node: Node, image: Image) -> pb.Image:
     config = config_of(node.core, image).get("config") or {}
@@ -136,6 +139,16 @@ def filesystem_usage(root: Path) -> pb.FilesystemUsage:
 async def image_fs_info(
     node: Node, request: pb.ImageFsInfoRequest
 ) -> pb.ImageFsInfoResponse:
+    # kubelet asks every few seconds and walking every layer costs: the last
+    # answer serves while nothing was recorded since (no pull, removal or
+    # container change) and it is younger than _FS_REUSE seconds, since
+    # writable layers grow without events.
+    row = node.core.db.query_one("SELECT MAX(seq) AS seq FROM events")
+    seq = int(row["seq"] or 0) if row else 0
+    cached = node.fs_info
+    if cached and cached[0] == seq and time.monotonic() - cached[1] < _FS_REUSE:
+        return cached[2]
+
     # Layers are unpacked once into snapshots; containers' writable layers
     # live under the containers directory.
     images = node.core.snapshots.root
@@ -145,6 +158,8 @@ async def image_fs_info(
         asyncio.to_thread(filesystem_usage, images),
         asyncio.to_thread(filesystem_usage, containers),
     )
-    return pb.ImageFsInfoResponse(
+    answer = pb.ImageFsInfoResponse(
         image_filesystems=[image_fs], container_filesystems=[container_fs]
     )
+    node.fs_info = (seq, time.monotonic(), answer)
+    return answer

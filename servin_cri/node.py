@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from servin_cri.cni import CniLocations
+from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import PodStore
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class Node:
     """Serves the URLs Exec, Attach and PortForward answer with."""
 
     _pod_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    fs_info: tuple[int, float, pb.ImageFsInfoResponse] | None = None
+    """The last ImageFsInfo answer: the events' sequence and the clock then."""
 
     @property
     def pods(self) -> PodStore:

@@ -125,6 +125,11 @@ async def test_image_fs_info_counts_the_pulled_layers(
     used = after.image_filesystems[0].used_bytes.value
     assert used > before.image_filesystems[0].used_bytes.value
     assert after.image_filesystems[0].fs_id.mountpoint.endswith("snapshots")
+    # Asked again with nothing changed, the same measurement serves.
+    again = await cri.images.ImageFsInfo(pb.ImageFsInfoRequest())
+    assert again.image_filesystems[0].timestamp == (
+        after.image_filesystems[0].timestamp
+    )
 
 
 async def test_stream_images_sends_what_list_images_lists(
