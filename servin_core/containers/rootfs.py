@@ -37,10 +37,10 @@ def upper_dir(core: Core, container_id: str) -> Path:
 
 
 def is_mounted(path: Path) -> bool:
-    target = os.fsencode(str(path))
+    # Field 5 is the mount point, with spaces and such escaped as \\040.
+    target = _escape(os.fsencode(str(path)))
     with open("/proc/self/mountinfo", "rb") as f:
-        # Field 5 is the mount point, with spaces and such escaped as \\040.
-        return any(line.split()[4] == _escape(target) for line in f if line.strip())
+        return any(line.split()[4] == target for line in f if line.strip())
 
 
 def _escape(path: bytes) -> bytes:
