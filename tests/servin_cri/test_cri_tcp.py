@@ -76,6 +76,27 @@ def write(directory: Path, name: str, issued: Issued) -> tuple[Path, Path]:
     return directory / f"{name}.crt", directory / f"{name}.key"
 
 
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A self-signed server certificate for 127.0.0.1 and its key, written
+    to ``directory`` (the streaming server's TLS tests use it too)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "servin-cri")])
+    now = datetime.datetime.now(datetime.UTC)
+    address = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([address]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return write(directory, "cri", (cert, key))
+
+
 async def version_over(channel: grpc.aio.Channel) -> str:
     stub = api_pb2_grpc.RuntimeServiceStub(channel)
     answer = await stub.Version(pb.VersionRequest())
