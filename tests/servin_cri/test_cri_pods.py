@@ -286,3 +286,26 @@ async def test_a_run_pod_sandbox_cut_short_by_its_deadline_leaves_nothing(
     await remove_every_pod(cri)
     with open("/proc/mounts") as mounts:
         assert str(cri.core.config.run_dir / "pods") not in mounts.read()
+
+
+async def test_pods_started_together_each_get_their_own_namespaces(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    configs = [pod_config(tmp_path, name=f"many{i}") for i in range(6)]
+
+    pods = await asyncio.gather(*(run_pod(cri, c) for c in configs))
+    containers = await asyncio.gather(
+        *(
+            start_container(cri, pod, config, image, "c", "sleep", "3600")
+            for pod, config in zip(pods, configs, strict=True)
+        )
+    )
+
+    nets = [
+        (await exec_sync(cri, c, "readlink", "/proc/self/ns/net")).stdout
+        for c in containers
+    ]
+    names = [(await exec_sync(cri, c, "hostname")).stdout for c in containers]
+    assert len(set(nets)) == len(pods)
+    assert names == [f"many{i}-host\n".encode() for i in range(6)]
