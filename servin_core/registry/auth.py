@@ -35,6 +35,9 @@ _TOKEN_MARGIN = 10
 class Credentials:
     username: str
     password: str
+    registry_token: str = ""
+    """A bearer token to send as it is (a CRI pull's, from kubelet), instead
+    of asking the realm for one with the username and password."""
 
     def basic_header(self) -> str:
         raw = f"{self.username}:{self.password}".encode()
@@ -101,6 +104,8 @@ class Authenticator:
             return None
         if self.challenge.scheme == "basic":
             return self.credentials.basic_header() if self.credentials else None
+        if self.credentials and self.credentials.registry_token:
+            return "Bearer " + self.credentials.registry_token
         key = " ".join(sorted(scopes))
         # Concurrent transfers wait for one fetch instead of each asking.
         async with self._locks.setdefault(key, asyncio.Lock()):

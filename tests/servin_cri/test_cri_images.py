@@ -7,7 +7,7 @@ from pathlib import Path
 import grpc
 import pytest
 from cri_kit import Cri, StartCri, publish_busybox
-from registry_fixtures import PASSWORD, USER, RegistryServer, unique_repo
+from registry_fixtures import PASSWORD, USER, RegistryServer, TokenIssuer, unique_repo
 
 from servin_core.config import Config, RegistryConfig
 from servin_core.registry.auth import Credentials
@@ -141,3 +141,32 @@ async def test_stream_images_sends_what_list_images_lists(
     listed = await cri.images.ListImages(pb.ListImagesRequest())
     assert [i.id for m in sent for i in m.images] == [i.id for i in listed.images]
     assert len(listed.images) == 1
+
+
+async def test_pull_sends_a_registry_token_as_it_is(
+    cri: Cri,
+    registry_token: RegistryServer,
+    token_issuer: TokenIssuer,
+    busybox_rootfs_tar: Path,
+    tmp_path: Path,
+) -> None:
+    repo = unique_repo("cri-token")
+    name = f"{registry_token.host}/{repo}:1"
+    await publish_busybox(
+        tmp_path / "seed", busybox_rootfs_tar, [name], Credentials(USER, PASSWORD)
+    )
+
+    wrong = token_issuer.issue(USER, [f"repository:{repo}-other:pull"])
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await cri.images.PullImage(
+            pb.PullImageRequest(
+                image=spec(name), auth=pb.AuthConfig(registry_token=wrong)
+            )
+        )
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    token = token_issuer.issue(USER, [f"repository:{repo}:pull"])
+    pulled = await cri.images.PullImage(
+        pb.PullImageRequest(image=spec(name), auth=pb.AuthConfig(registry_token=token))
+    )
+    assert pulled.image_ref.startswith("sha256:")
