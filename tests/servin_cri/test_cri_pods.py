@@ -309,3 +309,19 @@ async def test_pods_started_together_each_get_their_own_namespaces(
     names = [(await exec_sync(cri, c, "hostname")).stdout for c in containers]
     assert len(set(nets)) == len(pods)
     assert names == [f"many{i}-host\n".encode() for i in range(6)]
+
+
+async def test_the_same_pod_attempt_twice_is_already_there(
+    cri: Cri, tmp_path: Path
+) -> None:
+    config = pod_config(tmp_path)
+    await run_pod(cri, config)
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await run_pod(cri, config)
+
+    assert caught.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert "default/web" in (caught.value.details() or "")
+    assert (
+        len((await cri.runtime.ListPodSandbox(pb.ListPodSandboxRequest())).items) == 1
+    )
