@@ -21,10 +21,13 @@ import fcntl
 import os
 import socket
 import struct
+import subprocess
 import threading
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["create_netns", "netns_path", "remove_netns"]
+__all__ = ["await_links_gone", "create_netns", "netns_path", "remove_netns"]
 
 _CLONE_NEWNET = 0x40000000
 _MS_BIND = 4096
@@ -91,3 +94,18 @@ def remove_netns(path: Path) -> bool:
 def _os_error(what: str, path: Path) -> OSError:
     code = ctypes.get_errno()
     return OSError(code, f"{what}: {os.strerror(code)}", str(path))
+
+
+def await_links_gone(names: Iterable[str], timeout: float = 0.2) -> None:
+    """Wait until the host's ``names`` (the host ends of veths whose
+    namespace was unpinned) are gone, deleting those still there after
+    ``timeout``. The kernel frees an unreferenced namespace, and each veth
+    with a leg in it, a few milliseconds after the last reference goes;
+    a namespace something else still holds would keep them."""
+    waiting = [n for n in names if os.path.exists(f"/sys/class/net/{n}")]
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        time.sleep(0.001)
+        waiting = [n for n in waiting if os.path.exists(f"/sys/class/net/{n}")]
+    for name in waiting:
+        subprocess.run(["ip", "link", "del", name], capture_output=True)
