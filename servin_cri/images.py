@@ -158,6 +158,10 @@ async def image_fs_info(
         asyncio.to_thread(filesystem_usage, images),
         asyncio.to_thread(filesystem_usage, containers),
     )
+    if os.stat(images).st_dev == os.stat(containers).st_dev:
+        # One file system: named alike, or kubelet takes it for a split
+        # image file system (KubeletSeparateDiskGC) and its image GC fails.
+        container_fs.fs_id.mountpoint = image_fs.fs_id.mountpoint
     answer = pb.ImageFsInfoResponse(
         image_filesystems=[image_fs], container_filesystems=[container_fs]
     )

@@ -125,6 +125,8 @@ async def test_image_fs_info_counts_the_pulled_layers(
     used = after.image_filesystems[0].used_bytes.value
     assert used > before.image_filesystems[0].used_bytes.value
     assert after.image_filesystems[0].fs_id.mountpoint.endswith("snapshots")
+    # Containers' layers on the same file system are not a split one.
+    assert after.container_filesystems[0].fs_id == after.image_filesystems[0].fs_id
     # Asked again with nothing changed, the same measurement serves.
     again = await cri.images.ImageFsInfo(pb.ImageFsInfoRequest())
     assert again.image_filesystems[0].timestamp == (
