@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import ctypes
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -116,7 +117,11 @@ class Watch:
     def close(self) -> None:
         if self._fd >= 0:
             self._loop.remove_reader(self._fd)
-            os.close(self._fd)
+            # Closing an inotify instance waits until the kernel has freed
+            # its watches (a grace period: 5-20 ms seen here), on the path
+            # of every ``run`` and ``wait`` right after the exit; a thread
+            # waits instead, while the caller goes on with its cleanup.
+            threading.Thread(target=os.close, args=(self._fd,), daemon=True).start()
             self._fd = -1
 
     def __enter__(self) -> Watch:
