@@ -25,7 +25,7 @@ from servin_core.api.shapes import container_inspect, container_summary
 from servin_core.containers import lifecycle
 from servin_core.containers.model import State
 from servin_core.containers.reconcile import refresh
-from servin_core.errors import InvalidArgument, NotFound
+from servin_core.errors import InvalidArgument, NotFound, ServinError
 
 if TYPE_CHECKING:
     from servin_core.containers.model import Container
@@ -154,9 +154,17 @@ async def list_(request: web.Request) -> web.Response:
 
 async def start(request: web.Request) -> web.Response:
     core = core_of(request)
-    if _current(core, _ident(request)).state is State.RUNNING:
+    container = _current(core, _ident(request))
+    if container.state is State.RUNNING:
         return web.Response(status=304)
-    await lifecycle.start(core, _ident(request))
+    try:
+        await lifecycle.start(core, container.id)
+    except ServinError:
+        if container.config.auto_remove:
+            # As dockerd does: ``run --rm`` waits for the removal.
+            with contextlib.suppress(ServinError):
+                await lifecycle.remove(core, container.id, force=True)
+        raise
     return web.Response(status=204)
 
 

@@ -121,3 +121,21 @@ def test_missing_container_is_reported_as_docker_words_it(daemon: Daemon) -> Non
     assert stopped.stderr.strip().splitlines() == [
         "Error response from daemon: No such container: ghost"
     ]
+
+
+def test_commands_that_cannot_run_exit_as_docker_says(
+    daemon: Daemon, busybox: str
+) -> None:
+    missing = daemon.docker("run", "--rm", busybox, "no-such-command")
+    not_executable = daemon.docker("run", "--rm", busybox, "/etc/passwd")
+    daemon.docker_ok("run", "-d", "--name", "up", busybox, "sleep", "300")
+    exec_missing = daemon.docker("exec", "up", "no-such-command")
+
+    assert missing.returncode == 127
+    assert "no-such-command" in missing.stderr
+    assert not_executable.returncode == 126
+    assert exec_missing.returncode == 127
+    assert "no-such-command" in exec_missing.stderr + exec_missing.stdout
+    assert daemon.docker_ok("ps", "-aq").split() == [
+        daemon.docker_ok("inspect", "-f", "{{.Id}}", "up").strip()[:12]
+    ]
