@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from servin_cri import (
+    checkpoint,
     container_create,
     container_events,
     container_log,
@@ -18,6 +19,8 @@ from servin_cri import (
     exec_sync,
     image_pull,
     images,
+    metrics,
+    metrics_catalog,
     sandbox_ops,
     sandbox_run,
     stats,
@@ -66,6 +69,9 @@ RUNTIME_ROUTES: dict[str, Handler] = {
     "ListContainerStats": stats.list_container_stats,
     "PodSandboxStats": stats.pod_sandbox_stats,
     "ListPodSandboxStats": stats.list_pod_sandbox_stats,
+    "ListMetricDescriptors": metrics_catalog.list_metric_descriptors,
+    "ListPodSandboxMetrics": metrics.list_pod_sandbox_metrics,
+    "CheckpointContainer": checkpoint.checkpoint_container,
 }
 
 IMAGE_ROUTES: dict[str, Handler] = {
@@ -82,6 +88,7 @@ RUNTIME_STREAMS: dict[str, StreamHandler] = {
     "StreamContainerStats": streams.stream_container_stats,
     "StreamPodSandboxStats": streams.stream_pod_sandbox_stats,
     "GetContainerEvents": container_events.get_container_events,
+    "StreamPodSandboxMetrics": metrics.stream_pod_sandbox_metrics,
 }
 
 IMAGE_STREAMS: dict[str, StreamHandler] = {
