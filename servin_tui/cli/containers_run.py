@@ -61,6 +61,10 @@ async def _run_create(session: Session, args: argparse.Namespace) -> int:
 async def _run_run(session: Session, args: argparse.Namespace) -> int:
     from servin_tui.cli.containers_attach import detach_keys_of
 
+    if args.tty and args.interactive and not session.stdin_is_terminal():
+        # docker refuses too: raw mode and sizes need a terminal to read.
+        session.warn("Error: the input device is not a TTY")
+        return 1
     try:
         keys = detach_keys_of(args)
         container = await _create(session, args)

@@ -174,3 +174,13 @@ def test_attach_to_a_stopped_container_names_it(cli: Cli) -> None:
     assert result.code == 125
     assert "idle" in result.stderr and "not running" in result.stderr
     assert bad_keys.code == 125 and "ctrl-" in bad_keys.stderr
+
+
+def test_run_it_without_a_terminal_is_refused_before_anything_is_made(
+    cli: Cli,
+) -> None:
+    result = cli("run", "-it", "--name", "piped", *ALONE, IMAGE, "sh", stdin=b"ls\n")
+
+    assert result.code == 1
+    assert "the input device is not a TTY" in result.stderr
+    assert cli.ok("ps", "-a", "-q").stdout == ""
