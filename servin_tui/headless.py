@@ -79,22 +79,45 @@ def is_headless(argv: Sequence[str]) -> bool:
 def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(
         prog="servin-tui --headless",
-        description="Serve the Docker Engine API on the run directory's socket.",
+        description=(
+            "Serve docker's Engine API on RUN_DIR/servin.sock and the CRI on"
+            " RUN_DIR/cri.sock, over the same store as the CLI and the TUI."
+            " SIGTERM stops serving; containers keep running."
+        ),
     )
     parser.add_argument("--headless", action="store_true", required=True)
-    parser.add_argument("--root", type=Path, metavar="DIR")
-    parser.add_argument("--config", type=Path, metavar="FILE")
-    parser.add_argument("--log-level", default="info", metavar="LEVEL")
+    parser.add_argument(
+        "--root", type=Path, metavar="DIR", help="keep all state under DIR"
+    )
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE", help="configuration file (TOML)"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=("debug", "info", "warning", "error", "critical"),
+        metavar="LEVEL",
+        help="log to stderr from this level on (default: info)",
+    )
     parser.add_argument(
         "--tcp",
         action="append",
         default=[],
         metavar="HOST:PORT",
-        help="also listen on TCP (loopback only, unless TLS is configured)",
+        help="also listen on TCP: loopback only, unless the three TLS files are given",
     )
-    parser.add_argument("--tlscacert", type=Path, metavar="FILE")
-    parser.add_argument("--tlscert", type=Path, metavar="FILE")
-    parser.add_argument("--tlskey", type=Path, metavar="FILE")
+    parser.add_argument(
+        "--tlscacert",
+        type=Path,
+        metavar="FILE",
+        help="CA that signs the clients' certificates",
+    )
+    parser.add_argument(
+        "--tlscert", type=Path, metavar="FILE", help="the daemon's certificate"
+    )
+    parser.add_argument(
+        "--tlskey", type=Path, metavar="FILE", help="the daemon's private key"
+    )
     parser.add_argument("--theme", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     return Options(

@@ -208,6 +208,12 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         metavar="NAME",
         help="with no command: the application's theme (dark, light, high-contrast)",
     )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="run as a daemon serving the Engine API and the CRI on the run"
+        " directory's sockets (see servin-tui --headless --help)",
+    )
     parser.add_argument("--version", action=_Version)
 
     commands = parser.add_subparsers(

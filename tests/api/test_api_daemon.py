@@ -230,3 +230,55 @@ def test_a_root_too_deep_for_a_socket_path_is_refused_by_name(
     assert refused.returncode == 1
     assert "servin.sock" in refused.stderr
     assert "shorter --root" in refused.stderr
+
+
+def test_tls_requires_a_client_certificate_signed_by_the_ca(
+    tmp_path: Path,
+) -> None:
+    from tls_kit import make_tls_files
+
+    from servin_tui.headless import check_tcp, parse_options
+
+    files = make_tls_files(tmp_path / "tls")
+    tls = [
+        *("--tlscacert", str(files["ca"])),
+        *("--tlscert", str(files["server_cert"])),
+        *("--tlskey", str(files["server_key"])),
+    ]
+    port = free_port()
+    served = Daemon(tmp_path / "root", extra=("--tcp", f"127.0.0.1:{port}", *tls))
+    served.start()
+    try:
+        env = docker_env(served.socket) | {"DOCKER_HOST": f"tcp://127.0.0.1:{port}"}
+        client_tls = [
+            "--tlsverify",
+            *("--tlscacert", str(files["ca"])),
+            *("--tlscert", str(files["client_cert"])),
+            *("--tlskey", str(files["client_key"])),
+        ]
+        with_cert = subprocess.run(
+            [DOCKER, *client_tls, "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        without_cert = subprocess.run(
+            [DOCKER, "--tlsverify", "--tlscacert", str(files["ca"]), "info"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    finally:
+        served.stop()
+    # Beyond loopback, the same files make an address acceptable.
+    addresses, context = check_tcp(
+        parse_options(["--headless", "--tcp", f"0.0.0.0:{port}", *tls])
+    )
+
+    assert with_cert.returncode == 0, with_cert.stderr
+    assert with_cert.stdout.strip()
+    assert without_cert.returncode != 0
+    assert addresses == [("0.0.0.0", port)]
+    assert context is not None
