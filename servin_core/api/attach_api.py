@@ -9,10 +9,9 @@ connection; when the client half-closes it, the container's stdin closes
 if the container was created with ``StdinOnce``, and the output goes on
 until the container exits.
 
-The 101 goes out once the attach is under way, and the client sends
-``start`` only after reading it; the core's attach registers for that
-start within a worker-thread hop, long before a start reaches the point
-(after conmon's create) where it runs the registered hooks.
+The 101 goes out once the attach has been called: the core registers for
+the start before its first await, so a ``start`` the client sends after
+reading the 101 is always seen.
 """
 
 from __future__ import annotations
