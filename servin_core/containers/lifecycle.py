@@ -9,11 +9,10 @@ cleanup, wait).
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from servin_core.containers.cleanup import cleanup
 from servin_core.containers.create import create_sync
-from servin_core.containers.exec import exec_
 from servin_core.containers.locked import locked, run_locked
 from servin_core.containers.model import Container, ContainerConfig
 from servin_core.containers.reconcile import refresh
@@ -29,6 +28,7 @@ from servin_core.containers.wait import wait_for
 from servin_core.errors import NotFound
 
 if TYPE_CHECKING:
+    from servin_core.containers.exec import exec_
     from servin_core.core import Core
 
 __all__ = [
@@ -47,6 +47,16 @@ __all__ = [
     "unpause",
     "wait",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # exec and its console (tempfile, sockets) are imported only by the
+    # callers that exec: run, start and the rest do not need them.
+    if name == "exec_":
+        from servin_core.containers.exec import exec_
+
+        return exec_
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 async def create(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +24,7 @@ _ACTION_NAMES = "KILL KILL_PROCESS KILL_THREAD TRAP ERRNO TRACE ALLOW LOG NOTIFY
 _ACTIONS = frozenset("SCMP_ACT_" + a for a in _ACTION_NAMES.split())
 _OP_NAMES = "NE LT LE EQ GE GT MASKED_EQ"
 _OPS = frozenset("SCMP_CMP_" + o for o in _OP_NAMES.split())
-# platform.machine() -> (seccomp's name, Go's name used in profile conditions)
+# os.uname().machine -> (seccomp's name, Go's name used in profile conditions)
 _MACHINES = {
     "x86_64": ("SCMP_ARCH_X86_64", "amd64"),
     "aarch64": ("SCMP_ARCH_AARCH64", "arm64"),
@@ -58,7 +57,8 @@ def seccomp_spec(
 ) -> dict[str, Any]:
     """``profile`` resolved for a container holding ``capabilities`` (its
     bounding set) on ``machine`` (default: this one) running ``kernel``."""
-    machine = machine or platform.machine()
+    # What platform.machine() says, without importing platform (1-2 ms).
+    machine = machine or os.uname().machine
     kernel = kernel or _kernel_version()
     if machine not in _MACHINES:
         raise Unavailable("seccomp", machine, "no seccomp support for this machine")
