@@ -95,7 +95,8 @@ def _iptables(name: str, *args: str) -> subprocess.CompletedProcess[str]:
 def _must(name: str, done: subprocess.CompletedProcess[str]) -> None:
     if done.returncode != 0:
         words = (done.stderr or done.stdout).strip() or f"exit {done.returncode}"
-        raise Unavailable("network", name, f"iptables {done.args[4:]}: {words}")
+        command = " ".join(done.args[4:])
+        raise Unavailable("network", name, f"iptables {command}: {words}")
 
 
 @contextmanager
@@ -149,8 +150,12 @@ def drop_rule(name: str, rule: NatRule) -> None:
     """Delete every copy of ``rule``, ``name`` its network's for errors;
     nothing if there is none (also what removes a bridge's rule that no
     network owns, such as a test session's default bridge)."""
+    if shutil.which("iptables") is None:
+        return  # so no rule was ever made
+    if _iptables(name, "-C", CHAIN, *rule.spec()).returncode != 0:
+        return  # none (or not ours to see: only root makes them)
     with _host_lock(name):
-        for _ in range(100):  # a copy per race lost before the lock existed
+        for _ in range(100):  # copies an administrator may have added
             if _iptables(name, "-D", CHAIN, *rule.spec()).returncode != 0:
                 break
 

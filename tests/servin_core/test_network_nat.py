@@ -6,6 +6,7 @@ and a network's rule goes with the network."""
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -143,3 +144,28 @@ async def test_the_rule_of_a_network_whose_row_is_gone_is_removed_at_open(
             assert masquerade_rules(network.bridge) == []
     finally:
         subprocess.run(["ip", "link", "del", network.bridge], capture_output=True)
+
+
+async def test_processes_racing_to_add_the_rule_make_one(box: Core) -> None:
+    network = create_network(box, "raced")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "sys.path[:0] = sys.argv[2:]\n"
+        "from netconfig import session_config\n"
+        "from servin_core.core import Core\n"
+        "from servin_core.network.masquerade import ensure_masquerade\n"
+        "with Core.open(session_config(Path(sys.argv[1]))) as core:\n"
+        "    ensure_masquerade(core, core.networks.resolve('raced'))\n"
+    )
+    tests = Path(__file__).parent
+    command = [
+        sys.executable, "-c", script, str(box.config.data_dir),
+        str(tests.parent), str(tests),
+    ]  # fmt: skip
+    racers = [subprocess.Popen(command) for _ in range(4)]
+
+    assert [racer.wait() for racer in racers] == [0, 0, 0, 0]
+    assert len(masquerade_rules(network.bridge)) == 1
+    remove_network(box, "raced")
+    assert masquerade_rules(network.bridge) == []
