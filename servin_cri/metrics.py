@@ -1,9 +1,11 @@
 """ListPodSandboxMetrics and StreamPodSandboxMetrics: every pod's and every
 running container's figures in the shape of :mod:`metrics_catalog`.
 
-Container figures come from the cgroups (:mod:`metrics_cgroup`), network
-figures from the pod's network namespace, read through /proc/PID/net/dev
-of a running container's process as :mod:`stats` does; a pod with no
+Container figures come from the cgroups (:mod:`metrics_cgroup`, and
+:mod:`metrics_devices` for block I/O by device and the writable layer's
+file system), network figures from the pod's network namespace, read
+through /proc/PID/net/dev of a running container's process as :mod:`stats`
+does; a pod with no
 running container has no process in its namespace to read through, and so
 no network metrics. Containers that are not running have no cgroup and are
 left out, as cAdvisor leaves them out.
@@ -26,6 +28,7 @@ from servin_core.errors import NotFound
 from servin_cri.images import filesystem_usage
 from servin_cri.metrics_catalog import CATALOG
 from servin_cri.metrics_cgroup import read_figures
+from servin_cri.metrics_devices import block_io, file_system
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import Pod, PodContainer
@@ -85,6 +88,59 @@ def _container(node: Node, member: PodContainer) -> Container | None:
     return container if container.state.is_active and container.pid > 0 else None
 
 
+def _cgroup_metrics(out: _Metrics, container: Container) -> None:
+    f = read_figures(container)
+    out.add("container_cpu_usage_seconds_total", _seconds(f.cpu_ns))
+    out.add("container_cpu_user_seconds_total", _seconds(f.user_ns))
+    out.add("container_cpu_system_seconds_total", _seconds(f.system_ns))
+    out.add("container_cpu_cfs_periods_total", f.cfs_periods)
+    out.add("container_cpu_cfs_throttled_periods_total", f.cfs_throttled_periods)
+    out.add("container_cpu_cfs_throttled_seconds_total", _seconds(f.cfs_throttled_ns))
+    out.add("container_memory_usage_bytes", f.memory_usage)
+    out.add("container_memory_working_set_bytes", f.working_set)
+    out.add("container_memory_rss", f.rss)
+    out.add("container_memory_cache", f.cache)
+    out.add("container_memory_swap", f.swap)
+    out.add("container_memory_mapped_file", f.mapped_file)
+    out.add("container_memory_kernel_usage", f.kernel_memory)
+    out.add("container_memory_max_usage_bytes", f.max_usage)
+    out.add("container_memory_failcnt", f.failcnt)
+    for (kind, scope), count in sorted(f.memory_failures.items()):
+        out.add("container_memory_failures_total", count, kind, scope)
+    out.add("container_oom_events_total", f.oom_kills)
+    out.add("container_spec_memory_limit_bytes", f.memory_limit)
+    out.add("container_spec_memory_swap_limit_bytes", f.swap_limit)
+    out.add("container_spec_memory_reservation_limit_bytes", f.reservation)
+    out.add("container_spec_cpu_shares", f.cpu_shares)
+    out.add("container_spec_cpu_quota", f.cpu_quota)
+    out.add("container_spec_cpu_period", f.cpu_period)
+    out.add("container_processes", f.processes)
+    out.add("container_threads", f.threads)
+    out.add("container_threads_max", f.threads_max)
+    out.add("container_file_descriptors", f.file_descriptors)
+    out.add("container_sockets", f.sockets)
+
+
+def _device_metrics(out: _Metrics, node: Node, container: Container) -> None:
+    upper = ContainerPaths.of(node.core.config, container.id).upper
+    if upper.exists():
+        disk = file_system(upper)
+        used = filesystem_usage(upper).used_bytes.value
+        out.add("container_fs_usage_bytes", used, disk.device)
+        out.add("container_fs_limit_bytes", disk.capacity, disk.device)
+        out.add("container_fs_inodes_total", disk.inodes_total, disk.device)
+        out.add("container_fs_inodes_free", disk.inodes_free, disk.device)
+    for io in block_io(container):
+        out.add("container_fs_reads_bytes_total", io.read_bytes, io.device)
+        out.add("container_fs_reads_total", io.reads, io.device)
+        out.add("container_fs_writes_bytes_total", io.write_bytes, io.device)
+        out.add("container_fs_writes_total", io.writes, io.device)
+        numbers = (io.device, str(io.major), str(io.minor))
+        blkio = "container_blkio_device_usage_total"
+        out.add(blkio, io.read_bytes, *numbers, "Read")
+        out.add(blkio, io.write_bytes, *numbers, "Write")
+
+
 def _measure(
     node: Node, pod: Pod, member: PodContainer, container: Container
 ) -> pb.ContainerMetrics:
@@ -98,31 +154,8 @@ def _measure(
         pod.metadata.name,
     ]
     out = _Metrics(labels, now)
-    f = read_figures(container)
-    out.add("container_cpu_usage_seconds_total", _seconds(f.cpu_ns))
-    out.add("container_cpu_user_seconds_total", _seconds(f.user_ns))
-    out.add("container_cpu_system_seconds_total", _seconds(f.system_ns))
-    out.add("container_memory_usage_bytes", f.memory_usage)
-    out.add("container_memory_working_set_bytes", f.working_set)
-    out.add("container_memory_rss", f.rss)
-    out.add("container_memory_cache", f.cache)
-    out.add("container_memory_swap", f.swap)
-    out.add("container_memory_max_usage_bytes", f.max_usage)
-    out.add("container_memory_failcnt", f.failcnt)
-    out.add("container_oom_events_total", f.oom_kills)
-    out.add("container_spec_memory_limit_bytes", f.memory_limit)
-    out.add("container_spec_cpu_shares", f.cpu_shares)
-    out.add("container_spec_cpu_quota", f.cpu_quota)
-    out.add("container_spec_cpu_period", f.cpu_period)
-    out.add("container_processes", f.processes)
-    out.add("container_threads", f.threads)
-    out.add("container_threads_max", f.threads_max)
-    out.add("container_file_descriptors", f.file_descriptors)
-
-    upper = ContainerPaths.of(node.core.config, container.id).upper
-    if upper.exists():
-        used = filesystem_usage(upper).used_bytes.value
-        out.add("container_fs_usage_bytes", used, str(upper))
+    _cgroup_metrics(out, container)
+    _device_metrics(out, node, container)
     out.add("container_last_seen", now // _SECOND)
     if container.started_at is not None:
         out.add("container_start_time_seconds", int(container.started_at))

@@ -47,9 +47,20 @@ class CgroupFigures:
     cpu_quota: int | None
     cpu_period: int | None
     threads: int
-    threads_max: int
+    threads_max: int | None
     processes: int
     file_descriptors: int
+    sockets: int
+    cfs_periods: int | None
+    cfs_throttled_periods: int | None
+    cfs_throttled_ns: int | None
+    # (failure type, scope) -> count: pgfault and pgmajfault, of the
+    # container's own pages and of its hierarchy, as cAdvisor splits them.
+    memory_failures: dict[tuple[str, str], int]
+    kernel_memory: int | None
+    mapped_file: int | None
+    swap_limit: int | None
+    reservation: int | None
 
 
 def _text(path: Path) -> str | None:
@@ -79,16 +90,45 @@ def _limit(value: int | None) -> int:
     return 0 if value is None or value >= _UNLIMITED else value
 
 
-def _processes(procs: Path) -> tuple[int, int]:
-    """How many processes the cgroup holds, and their open descriptors."""
+def _setting(path: Path) -> int | None:
+    """A limit file: 0 for none ("max", or v1's huge number), None when the
+    kernel has no such file (a controller or accounting switched off)."""
+    text = _text(path)
+    if text is None or not (text == "max" or text.lstrip("-").isdigit()):
+        return None
+    return 0 if text == "max" else _limit(int(text))
+
+
+def _processes(procs: Path) -> tuple[int, int, int]:
+    """How many processes the cgroup holds, their open descriptors, and how
+    many of those are sockets."""
     pids = [int(p) for p in (_text(procs) or "").split() if p.isdigit()]
-    descriptors = 0
+    descriptors = sockets = 0
     for pid in pids:
         try:
-            descriptors += len(os.listdir(f"/proc/{pid}/fd"))
+            entries = os.listdir(f"/proc/{pid}/fd")
         except OSError:
             continue  # gone since the list was read
-    return len(pids), descriptors
+        descriptors += len(entries)
+        for entry in entries:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{entry}")
+            except OSError:
+                continue  # closed since
+            sockets += target.startswith("socket:")
+    return len(pids), descriptors, sockets
+
+
+def _faults(stat: dict[str, int], own: str, total: str) -> dict[tuple[str, str], int]:
+    """memory.stat's page faults: ``own`` the container's keys' prefix,
+    ``total`` its hierarchy's."""
+    found = {}
+    for kind in ("pgfault", "pgmajfault"):
+        if own + kind in stat:
+            found[kind, "container"] = stat[own + kind]
+        if total + kind in stat:
+            found[kind, "hierarchy"] = stat[total + kind]
+    return found
 
 
 def _v1(reader: CgroupV1) -> CgroupFigures:
@@ -99,7 +139,8 @@ def _v1(reader: CgroupV1) -> CgroupFigures:
     stat = _keyed(memory / "memory.stat")
     oom = _keyed(memory / "memory.oom_control")
     quota = _int(cpu / "cpu.cfs_quota_us")
-    processes, descriptors = _processes(at("pids") / "cgroup.procs")
+    throttling = _keyed(cpu / "cpu.stat")
+    processes, descriptors, sockets = _processes(at("pids") / "cgroup.procs")
     return CgroupFigures(
         cpu_ns=reader.cpu_usage_ns(),
         user_ns=_int(at("cpuacct") / "cpuacct.usage_user"),
@@ -117,9 +158,19 @@ def _v1(reader: CgroupV1) -> CgroupFigures:
         cpu_quota=quota if quota is not None and quota > 0 else None,
         cpu_period=_int(cpu / "cpu.cfs_period_us"),
         threads=reader.pids(),
-        threads_max=_limit(_int(at("pids") / "pids.max")),
+        threads_max=_setting(at("pids") / "pids.max"),
         processes=processes,
         file_descriptors=descriptors,
+        sockets=sockets,
+        cfs_periods=throttling.get("nr_periods"),
+        cfs_throttled_periods=throttling.get("nr_throttled"),
+        cfs_throttled_ns=throttling.get("throttled_time"),
+        memory_failures=_faults(stat, "", "total_"),
+        kernel_memory=_int(memory / "memory.kmem.usage_in_bytes"),
+        mapped_file=stat.get("total_mapped_file"),
+        # v1's figure is memory and swap together (memsw), as cAdvisor shows.
+        swap_limit=_setting(memory / "memory.memsw.limit_in_bytes"),
+        reservation=_setting(memory / "memory.soft_limit_in_bytes"),
     )
 
 
@@ -137,7 +188,12 @@ def _v2(reader: CgroupV2) -> CgroupFigures:
     stat = _keyed(here / "memory.stat")
     events = _keyed(here / "memory.events")
     quota, _, period = (_text(here / "cpu.max") or "").partition(" ")
-    processes, descriptors = _processes(here / "cgroup.procs")
+    processes, descriptors, sockets = _processes(here / "cgroup.procs")
+    throttled = cpu.get("throttled_usec")
+    # v2's memory.stat is the hierarchy's; a container's cgroup has no
+    # children, so its own figures are the same.
+    faults = _faults(stat, "", "")
+    faults.update({(kind, "hierarchy"): n for (kind, _), n in faults.items()})
     return CgroupFigures(
         cpu_ns=reader.cpu_usage_ns(),
         user_ns=cpu["user_usec"] * 1000 if "user_usec" in cpu else None,
@@ -155,9 +211,19 @@ def _v2(reader: CgroupV2) -> CgroupFigures:
         cpu_quota=int(quota) if quota.isdigit() else None,
         cpu_period=int(period) if period.isdigit() else None,
         threads=reader.pids(),
-        threads_max=_limit(_int(here / "pids.max")),
+        threads_max=_setting(here / "pids.max"),
         processes=processes,
         file_descriptors=descriptors,
+        sockets=sockets,
+        cfs_periods=cpu.get("nr_periods"),
+        cfs_throttled_periods=cpu.get("nr_throttled"),
+        cfs_throttled_ns=None if throttled is None else throttled * 1000,
+        memory_failures=faults,
+        kernel_memory=stat.get("kernel"),
+        mapped_file=stat.get("file_mapped"),
+        # Swap alone on v2 ("max": none, 0).
+        swap_limit=_setting(here / "memory.swap.max"),
+        reservation=_setting(here / "memory.low"),
     )
 
 

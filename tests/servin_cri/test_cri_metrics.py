@@ -35,6 +35,18 @@ async def test_descriptors_name_each_metric_with_its_label_keys(cri: Cri) -> Non
     assert keys["container_memory_working_set_bytes"] == _BASE
     assert keys["container_network_receive_bytes_total"] == [*_BASE, "interface"]
     assert keys["container_fs_usage_bytes"] == [*_BASE, "device"]
+    assert keys["container_memory_failures_total"] == [
+        *_BASE,
+        "failure_type",
+        "scope",
+    ]
+    assert keys["container_blkio_device_usage_total"] == [
+        *_BASE,
+        "device",
+        "major",
+        "minor",
+        "operation",
+    ]
     assert {
         "container_memory_rss",
         "container_oom_events_total",
@@ -42,6 +54,9 @@ async def test_descriptors_name_each_metric_with_its_label_keys(cri: Cri) -> Non
         "container_threads",
         "container_network_transmit_packets_dropped_total",
         "container_start_time_seconds",
+        "container_cpu_cfs_throttled_seconds_total",
+        "container_fs_inodes_free",
+        "container_sockets",
     } <= set(keys)
     assert all(d.help for d in answer.descriptors)
 
@@ -164,3 +179,66 @@ async def test_checkpointing_a_container_is_unimplemented_naming_it(
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
     assert running in (caught.value.details() or "")
     assert "checkpointing is not supported" in (caught.value.details() or "")
+
+
+async def test_a_limited_container_reports_its_limits_and_throttling(
+    ready: tuple[Cri, str], tmp_path: Path
+) -> None:
+    cri, image = ready
+    config = pod_config(tmp_path)
+    pod = await run_pod(cri, config)
+    resources = pb.LinuxContainerResources(
+        cpu_period=100000,
+        cpu_quota=20000,
+        cpu_shares=512,
+        memory_limit_in_bytes=64 << 20,
+    )
+    created = await cri.runtime.CreateContainer(
+        pb.CreateContainerRequest(
+            pod_sandbox_id=pod,
+            sandbox_config=config,
+            config=pb.ContainerConfig(
+                metadata=pb.ContainerMetadata(name="capped"),
+                image=pb.ImageSpec(image=image),
+                command=["sh", "-c", "while :; do :; done"],
+                linux=pb.LinuxContainerConfig(resources=resources),
+            ),
+        )
+    )
+    await cri.runtime.StartContainer(
+        pb.StartContainerRequest(container_id=created.container_id)
+    )
+
+    async def throttled() -> dict[str, list[pb.Metric]] | None:
+        answer = await cri.runtime.ListPodSandboxMetrics(
+            pb.ListPodSandboxMetricsRequest()
+        )
+        [mine] = answer.pod_metrics
+        found = _by_name(list(mine.container_metrics[0].metrics))
+        periods = found["container_cpu_cfs_throttled_periods_total"][0]
+        return found if periods.value.value > 0 else None
+
+    found = await eventually(throttled, "the busy loop to be throttled")
+    assert found is not None
+
+    def value(name: str) -> int:
+        return int(found[name][0].value.value)
+
+    assert value("container_spec_cpu_quota") == 20000
+    assert value("container_spec_cpu_period") == 100000
+    # cgroup v2 keeps a weight, which maps back to shares within rounding.
+    assert 500 <= value("container_spec_cpu_shares") <= 512
+    assert value("container_spec_memory_limit_bytes") == 64 << 20
+    assert value("container_cpu_cfs_periods_total") > 0
+    assert found["container_cpu_cfs_periods_total"][0].metric_type == (
+        pb.MetricType.COUNTER
+    )
+    disk = found["container_fs_limit_bytes"][0]
+    assert (
+        disk.label_values[-1] == found["container_fs_usage_bytes"][0].label_values[-1]
+    )
+    assert value("container_fs_inodes_total") >= value("container_fs_inodes_free") > 0
+    faults = {
+        tuple(m.label_values[-2:]) for m in found["container_memory_failures_total"]
+    }
+    assert ("pgfault", "container") in faults
