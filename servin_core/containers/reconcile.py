@@ -101,11 +101,17 @@ def reconcile_locked(core: Core, container: Container) -> Container:
 
 
 def release_resources(core: Core, container: Container) -> None:
-    """Kill and delete the runtime's container, wait for conmon, remove the
-    cgroups and unmount the root: everything a run holds, in reverse order
-    of making it. Safe to call on a container that holds none of it."""
+    """Kill and delete the runtime's container (unmounting the root
+    meanwhile), remove the cgroups, leave the networks: everything a run
+    holds. Safe to call on a container that holds none of it."""
     paths = ContainerPaths.of(core.config, container.id)
-    runtime_of(core.config, container).delete_sync(container.id)
+    deleted = runtime_of(core.config, container).delete_started(container.id)
+    # The root is unmounted while the runtime starts up and deletes (lazily:
+    # a process of the container still dying does not keep it busy).
+    try:
+        unmount_rootfs(paths)
+    finally:
+        deleted()
 
     # conmon is not waited for: once the container is dead it writes the
     # exit file and runs the exit command, which waits for the lock that our
@@ -115,7 +121,6 @@ def release_resources(core: Core, container: Container) -> None:
         log.for_object(log.containers, "container", container.id).warning(
             "cgroups not removed: %s", ", ".join(map(str, stuck))
         )
-    unmount_rootfs(paths)
     # Imported here: every command that opens the core reconciles, and
     # most (exec, ps, logs) never get this far.
     from servin_core.network.attach import leave_networks

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,14 +86,31 @@ class Runtime:
     def delete_sync(self, ident: str) -> None:
         """Kill and forget the container, whatever its state; no error if
         the runtime does not know it."""
+        self.delete_started(ident)()
+
+    def delete_started(self, ident: str) -> Callable[[], None]:
+        """Start :meth:`delete_sync`'s work; returns what waits for its end
+        (and raises as it would). The runtime is a program of its own that
+        takes a while to start: the caller can do other work meanwhile."""
         if not (self.root / ident).exists():
-            return
-        try:
-            self.run_sync(ident, "delete", "--force", ident)
-        except RuntimeError_ as e:
+            return lambda: None
+        process = subprocess.Popen(
+            self.argv("delete", "--force", ident),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+        def finish() -> None:
+            _, err = process.communicate()
+            if process.returncode == 0:
+                return
+            error = _failure(self, ident, ("delete",), err)
             if (self.root / ident).exists():
-                raise
-            log.for_object(log.containers, "container", ident).debug("%s", e)
+                raise error
+            log.for_object(log.containers, "container", ident).debug("%s", error)
+
+        return finish
 
 
 def _failure(
