@@ -38,7 +38,7 @@ from servin_core.containers.exec_console import Console, run_with_console
 from servin_core.containers.exec_process import ExecRequest, exec_process
 from servin_core.containers.model import State
 from servin_core.containers.paths import ContainerPaths
-from servin_core.containers.reconcile import refresh
+from servin_core.containers.reconcile import needs_reconcile, refresh
 from servin_core.containers.runtime import runtime_of
 from servin_core.errors import Conflict, InvalidArgument, Unavailable
 
@@ -86,7 +86,12 @@ async def exec_(
     (rows, columns) is the terminal's size from the start. Conflict if
     the container is not running, ExecFailed if the runtime cannot start
     the command."""
-    container = await asyncio.to_thread(refresh, core, core.containers.resolve(text))
+    container = core.containers.resolve(text)
+    # A worker thread only when the row may be behind (a few stat calls
+    # tell): reconciling may run the runtime, but the usual running
+    # container needs neither that nor the thread pool's start-up.
+    if needs_reconcile(core, container):
+        container = await asyncio.to_thread(refresh, core, container)
     if container.state is State.PAUSED:
         raise Conflict("container", container.name, "is paused, unpause it before exec")
     if not container.state.can_exec():

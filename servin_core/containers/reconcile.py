@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "collect_exit",
+    "needs_reconcile",
     "reconcile_all",
     "reconcile_locked",
     "refresh",
