@@ -123,8 +123,7 @@ def _parse(argv: list[str]) -> tuple[dict[str, str], str]:
             ident = word
         else:
             sys.exit(f"servin-exit-command: unexpected argument {word!r}")
-    missing = [o for o in ("--data-dir", "--run-dir") if not options.get(o)]
-    if missing or not ident:
+    if not (options.get("--data-dir") and options.get("--run-dir") and ident):
         sys.exit("servin-exit-command: needs --data-dir, --run-dir and an ID")
     return options, ident
 
