@@ -326,8 +326,20 @@ class LocalBackend:
             return
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
+        # What still ran there (a log being followed) ends properly, so that
+        # its files are closed, before the loop and the core go.
+        self._loop.run_until_complete(_finish(self._loop))
         self._loop.close()
         self._core.close()
+
+
+async def _finish(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the loop's remaining tasks and close its async generators."""
+    tasks = [t for t in asyncio.all_tasks(loop) if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await loop.shutdown_asyncgens()
 
 
 def _lifecycle() -> Any:

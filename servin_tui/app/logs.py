@@ -100,10 +100,14 @@ class LogScreen(Screen[None]):
         """Whether every line in ``shown`` has its screen line."""
         self._found = 0
         """How many lines drawn match the search."""
+        # Kept, not queried: the followers may write while the screen is
+        # being taken down, after its children are gone.
+        self._title = Label("", id="title")
+        self._output = RichLog(highlight=False, markup=False, wrap=False)
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="title")
-        yield RichLog(highlight=False, markup=False, wrap=False)
+        yield self._title
+        yield self._output
         yield Input(placeholder="search…", id="search")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -111,11 +115,11 @@ class LogScreen(Screen[None]):
         self._show_title()
         for source, name in enumerate(self.names):
             self.run_worker(self._follow(source, name), group="logs")
-        self.query_one(RichLog).focus()
+        self._output.focus()
 
     @property
     def output(self) -> RichLog:
-        return self.query_one(RichLog)
+        return self._output
 
     # Receiving
 
@@ -212,7 +216,7 @@ class LogScreen(Screen[None]):
             parts.append(f"search {self.search!r}: {self._found} lines")
             if self.filtering:
                 parts.append("only those shown")
-        self.query_one("#title", Label).update(" · ".join(parts))
+        self._title.update(" · ".join(parts))
 
     def watch_timestamps(self) -> None:
         self._schedule_redraw()

@@ -48,9 +48,19 @@ class StatsView(Vertical):
 
     def on_mount(self) -> None:
         self.add_class("-none")
+        if self._early is not None:
+            self.show(self._early)
+
+    _early: Usage | None = None
+    """Usage given before the view had its labels (drawn once mounted)."""
 
     def show(self, usage: Usage | None) -> None:
         """Draw ``usage`` (None: the container runs not, or is not sampled)."""
+        if not self.is_mounted:
+            # Mounted while another screen is in front, the view may not
+            # be composed yet when the call after refresh comes.
+            self._early = usage
+            return
         self.set_class(usage is None or not usage.memory, "-none")
         if usage is None or not usage.memory:
             return
