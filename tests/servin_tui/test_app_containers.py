@@ -112,3 +112,56 @@ async def test_a_refused_action_names_the_container(
         assert "talker" in title
         assert "created" in message
         assert state(config, talker) is State.CREATED
+
+
+async def test_a_bulk_stop_stops_every_marked_container(
+    config: Config, talker: Container
+) -> None:
+    with Core.open(config) as core:
+        others = [
+            await lifecycle.create(
+                core,
+                ContainerConfig(image="box:1", cmd=["sh", "-c", SCRIPT]),
+                name=name,
+            )
+            for name in ("second", "bystander")
+        ]
+        for container in (talker, *others):
+            await lifecycle.start(core, container.id)
+    second, bystander = others
+    app = make_app(config)
+
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+            panel = app.query_one(ContainersPanel)
+            await until(pilot, lambda: panel.table.row_count == 3, "the containers")
+
+            def status(name: str) -> str:
+                [row] = [r for r in panel.table.model.values() if r.cells[5] == name]
+                return row.cells[4]
+
+            # Mark two of the three, wherever the sort put them.
+            for _ in range(3):
+                row = panel.table.current()
+                assert row is not None
+                if row.cells[5] in ("talker", "second"):
+                    await pilot.press("space")
+                else:
+                    await pilot.press("down")
+            await pilot.press("S", "y")
+            await until(
+                pilot,
+                lambda: all(
+                    status(name).startswith("Exited") for name in ("talker", "second")
+                ),
+                "both marked shown exited",
+            )
+            assert state(config, talker) is State.EXITED
+            assert state(config, second) is State.EXITED
+            assert state(config, bystander) is State.RUNNING
+            assert status("bystander").startswith("Up")
+    finally:
+        with Core.open(config) as core:
+            for container in others:
+                with contextlib.suppress(NotFound):
+                    await lifecycle.remove(core, container.id, force=True)
