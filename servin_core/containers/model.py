@@ -135,9 +135,19 @@ class Resources:
     """Bytes; None is unlimited."""
     memory_swap: int | None = None
     """Memory plus swap in bytes; -1 is unlimited swap."""
+    memory_reservation: int | None = None
+    """A soft limit in bytes, below ``memory``; None is none."""
     nano_cpus: int | None = None
     cpu_shares: int | None = None
+    cpu_quota: int | None = None
+    """Microseconds of CPU per ``cpu_period``; apart from ``nano_cpus``."""
+    cpu_period: int | None = None
+    cpuset_cpus: str | None = None
+    """CPUs the container may use, as the kernel writes them (``0-1,3``)."""
+    cpuset_mems: str | None = None
     pids_limit: int | None = None
+    blkio_weight: int | None = None
+    """10 to 1000: the container's share of block I/O."""
     ulimits: tuple[Ulimit, ...] = ()
     devices: tuple[Device, ...] = ()
     sysctls: dict[str, str] = field(default_factory=dict)

@@ -24,6 +24,7 @@ __all__ = [
     "CPU_PERIOD",
     "MIN_MEMORY",
     "apply_resources",
+    "cgroup_limits",
     "parse_bytes",
     "parse_cpus",
     "parse_device",
@@ -42,6 +43,7 @@ _RLIMIT_NAMES = (
 _RLIMITS = {name: "RLIMIT_" + name.upper() for name in _RLIMIT_NAMES.split()}
 _RLIM_INFINITY = 2**64 - 1
 _UNITS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
+_CPUSET_RE = re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*")
 _BYTES_RE = re.compile(r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?", re.IGNORECASE)
 
 
@@ -150,7 +152,8 @@ def _memory(config: ContainerConfig) -> dict[str, int]:
             raise InvalidArgument(
                 "memory-swap", str(swap), "set a memory limit together with it"
             )
-        return {}
+        reservation = config.resources.memory_reservation
+        return {"reservation": reservation} if reservation else {}
     if memory < MIN_MEMORY:
         raise InvalidArgument("memory", str(memory), "the minimum is 6MiB")
     if swap is None or swap == 0:
@@ -159,9 +162,19 @@ def _memory(config: ContainerConfig) -> dict[str, int]:
         raise InvalidArgument(
             "memory-swap", str(swap), "must be at least the memory limit"
         )
-    if not _swap_accounting():
-        return {"limit": memory}
-    return {"limit": memory, "swap": swap}
+    memory_limits = {"limit": memory}
+    reservation = config.resources.memory_reservation
+    if reservation:
+        if reservation > memory:
+            raise InvalidArgument(
+                "memory-reservation",
+                str(reservation),
+                "must be below the memory limit",
+            )
+        memory_limits["reservation"] = reservation
+    if _swap_accounting():
+        memory_limits["swap"] = swap
+    return memory_limits
 
 
 def _swap_accounting() -> bool:
@@ -171,9 +184,28 @@ def _swap_accounting() -> bool:
     return not os.path.isdir(v1) or os.path.exists(v1 + "/memory.memsw.limit_in_bytes")
 
 
-def _cpu(config: ContainerConfig) -> dict[str, int]:
-    cpu: dict[str, int] = {}
+def _cpu(config: ContainerConfig) -> dict[str, Any]:
+    cpu: dict[str, Any] = {}
     nano = config.resources.nano_cpus
+    quota, period = config.resources.cpu_quota, config.resources.cpu_period
+    if nano and (quota or period):
+        raise InvalidArgument(
+            "cpus", str(nano / 1e9), "give either CPUs or a CPU quota and period"
+        )
+    if quota:
+        if quota != -1 and quota < 1000:
+            raise InvalidArgument("cpu-quota", str(quota), "the minimum is 1000")
+        cpu["quota"] = quota
+    if period:
+        if not 1000 <= period <= 1_000_000:
+            raise InvalidArgument(
+                "cpu-period", str(period), "the range is 1000 to 1000000"
+            )
+        cpu["period"] = period
+    if config.resources.cpuset_cpus:
+        cpu["cpus"] = _cpuset("cpuset-cpus", config.resources.cpuset_cpus)
+    if config.resources.cpuset_mems:
+        cpu["mems"] = _cpuset("cpuset-mems", config.resources.cpuset_mems)
     if nano:
         available = os.cpu_count() or 1
         if nano < 10_000_000 or nano > available * 1_000_000_000:
@@ -192,11 +224,18 @@ def _cpu(config: ContainerConfig) -> dict[str, int]:
     return cpu
 
 
-def apply_resources(spec: dict[str, Any], config: ContainerConfig) -> None:
-    """Put ``config``'s limits in ``spec``: cgroup limits under
-    ``linux.resources``, rlimits under ``process.rlimits``."""
-    resources = spec.setdefault("linux", {}).setdefault("resources", {})
+def _cpuset(flag: str, text: str) -> str:
+    """A cpuset list (``0-2,4``) as the kernel takes it."""
+    if not _CPUSET_RE.fullmatch(text):
+        raise InvalidArgument(flag, text, "expected a list such as 0-2,4")
+    return text
 
+
+def cgroup_limits(config: ContainerConfig) -> dict[str, Any]:
+    """``config``'s cgroup limits as the OCI spec's ``linux.resources``
+    (what ``runtime update --resources`` takes too); InvalidArgument names a
+    limit the kernel would refuse."""
+    resources: dict[str, Any] = {}
     memory = _memory(config)
     if memory:
         resources["memory"] = memory
@@ -206,6 +245,37 @@ def apply_resources(spec: dict[str, Any], config: ContainerConfig) -> None:
     pids = config.resources.pids_limit
     if pids is not None and pids > 0:
         resources["pids"] = {"limit": pids}
+    weight = config.resources.blkio_weight
+    if weight:
+        if not 10 <= weight <= 1000:
+            raise InvalidArgument(
+                "blkio-weight", str(weight), "the range is 10 to 1000"
+            )
+        if not _blkio_weight_supported():
+            raise InvalidArgument(
+                "blkio-weight",
+                str(weight),
+                "this kernel has no block I/O weight (no blkio.weight: no CFQ or"
+                " BFQ scheduler)",
+            )
+        resources["blockIO"] = {"weight": weight}
+    return resources
+
+
+def _blkio_weight_supported() -> bool:
+    v1 = "/sys/fs/cgroup/blkio"
+    if not os.path.isdir(v1):
+        return True  # v2: the runtime says if io.weight is missing
+    return any(
+        os.path.exists(f"{v1}/{name}") for name in ("blkio.weight", "blkio.bfq.weight")
+    )
+
+
+def apply_resources(spec: dict[str, Any], config: ContainerConfig) -> None:
+    """Put ``config``'s limits in ``spec``: cgroup limits under
+    ``linux.resources``, rlimits under ``process.rlimits``."""
+    resources = spec.setdefault("linux", {}).setdefault("resources", {})
+    resources.update(cgroup_limits(config))
 
     process = spec.setdefault("process", {})
     process["rlimits"] = _rlimits(config)
