@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import shutil
+import sqlite3
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -258,6 +259,7 @@ def connect_sync(
         )  # fmt: skip
     with core.db.write() as conn:
         core.networks.add_endpoint(conn, endpoint)
+        _record(core, conn, "connect", network, container)
     if container.state is State.RUNNING:
         try:
             ip = join_endpoint(core, endpoint, network, str(path))
@@ -268,6 +270,7 @@ def connect_sync(
                     leave_endpoint(core, entry)
             with core.db.write() as conn:
                 core.networks.delete_endpoint(conn, endpoint)
+                _record(core, conn, "disconnect", network, container)
             raise
     return endpoint
 
@@ -290,4 +293,21 @@ def disconnect_sync(core: Core, container: Container, network_text: str) -> None
     remove_address(core.config, container, endpoint.ip)
     with core.db.write() as conn:
         core.networks.delete_endpoint(conn, endpoint)
+        _record(core, conn, "disconnect", network, container)
     release_responders(core, {network.id})
+
+
+def _record(
+    core: Core,
+    conn: sqlite3.Connection,
+    action: str,
+    network: Network,
+    container: Container,
+) -> None:
+    """docker's ``network connect`` or ``disconnect`` event, in the
+    transaction that adds or deletes the endpoint (front ends count a
+    network's containers from these)."""
+    core.events.record(
+        conn, "network", action, network.id,
+        container=container.id, name=network.name, type=network.driver,
+    )  # fmt: skip
