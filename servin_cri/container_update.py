@@ -1,22 +1,19 @@
 """UpdateContainerResources: new limits for a container in place (kubelet's
 in-place pod resize).
 
-A running container's cgroup is changed by the OCI runtime (``update
---resources``); the limits are also written into the container's CRI
-configuration, which ContainerStatus reports. A CRI container is never
+A running container's cgroup is changed by the core's update (the OCI
+runtime's ``update --resources``, the one place that calls it); the limits
+are also written into the container's CRI configuration, which
+ContainerStatus reports. A CRI container is never
 started twice (kubelet makes a new one), so the core's own copy of the
 limits, used only at start, need not change.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import tempfile
 from typing import Any
 
-from servin_core.containers import lifecycle
-from servin_core.containers.runtime import runtime_of
+from servin_core.containers.update import set_cgroup_limits
 from servin_core.errors import InvalidArgument
 from servin_cri.container_create import member_or_not_found
 from servin_cri.node import Node
@@ -60,16 +57,8 @@ async def update_container_resources(
     member_or_not_found(node, ident)
     if not request.HasField("linux"):
         raise InvalidArgument("container", ident, "no Linux resources given")
-    container = await asyncio.to_thread(
-        lifecycle.refresh, node.core, node.core.containers.get(ident)
-    )
-
-    if container.state.is_active:
-        runtime = runtime_of(node.core.config, container)
-        with tempfile.NamedTemporaryFile("w", suffix=".json") as spec:
-            json.dump(oci_resources(request.linux), spec)
-            spec.flush()
-            await runtime.run(ident, "update", "--resources", spec.name, ident)
+    container = node.core.containers.get(ident)
+    await set_cgroup_limits(node.core, container, oci_resources(request.linux))
 
     config = node.pods.member(ident).config
     config.linux.resources.CopyFrom(request.linux)

@@ -286,20 +286,8 @@ async def commit(request: web.Request) -> web.Response:
     return web.json_response({"Id": image.id}, status=201)
 
 
-async def update(request: web.Request) -> web.Response:
-    from servin_core.api.errors import error_reply
-
-    core_of(request).containers.resolve(_ident(request))
-    # TODO: changing limits of a created container needs a core operation
-    # (rewrite the config, then the runtime's update for a running one);
-    # none exists yet, so the API says so rather than pretending.
-    return error_reply(
-        501, "update is not supported: Servin sets a container's limits at create"
-    )
-
-
 def register(app: web.Application, routes: Routes) -> None:
-    from servin_core.api import container_io
+    from servin_core.api import container_io, container_update
 
     routes.add("POST", "/containers/create", create)
     routes.add("GET", "/containers/json", list_)
@@ -316,7 +304,7 @@ def register(app: web.Application, routes: Routes) -> None:
         ("wait", wait),
     ):
         routes.add("POST", f"/containers/{{id}}/{name}", handler)
-    routes.add("POST", "/containers/{id}/update", update)
+    routes.add("POST", "/containers/{id}/update", container_update.update)
     routes.add("DELETE", "/containers/{id}", remove)
     routes.add("POST", "/commit", commit)
     container_io.register(app, routes)

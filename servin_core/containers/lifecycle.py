@@ -24,6 +24,7 @@ from servin_core.containers.stop import (
     stop_locked,
     unpause_locked,
 )
+from servin_core.containers.update import update
 from servin_core.containers.wait import wait_for
 from servin_core.errors import NotFound
 
@@ -45,6 +46,7 @@ __all__ = [
     "start",
     "stop",
     "unpause",
+    "update",
     "wait",
 ]
 

@@ -70,6 +70,7 @@ TOP_LEVEL: tuple[Entry, ...] = (
     _e("pause", "containers_lifecycle", "pause all processes of containers"),
     _e("unpause", "containers_lifecycle", "resume paused containers"),
     _e("rename", "containers_lifecycle", "rename a container"),
+    _e("update", "containers_update", "change containers' limits or restart policy"),
     _e("exec", "containers_exec", "run a command in a running container"),
     _e(
         "attach",
@@ -114,6 +115,7 @@ CONTAINER_GROUP: tuple[Entry, ...] = (
     _e("unpause", "containers_lifecycle", "resume paused containers"),
     _e("wait", "containers_lifecycle", "wait for containers to stop, print exit codes"),
     _e("rename", "containers_lifecycle", "rename a container"),
+    _e("update", "containers_update", "change containers' limits or restart policy"),
     _e("logs", "containers_logs", "print a container's output"),
     _e("exec", "containers_exec", "run a command in a running container"),
     _e(

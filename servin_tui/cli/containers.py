@@ -19,6 +19,7 @@ from servin_tui.cli import (
     containers_logs,
     containers_run,
     containers_stats,
+    containers_update,
 )
 from servin_tui.cli.command import Command
 
@@ -35,6 +36,7 @@ COMMANDS: list[Command] = [
     *containers_commit.COMMANDS,
     *containers_exec.COMMANDS,
     *containers_attach.COMMANDS,
+    *containers_update.COMMANDS,
 ]
 """Registered at the top level under their names."""
 
