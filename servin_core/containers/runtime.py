@@ -26,7 +26,13 @@ from servin_core.config import Config
 from servin_core.containers.model import Container
 from servin_core.errors import Unavailable
 
-__all__ = ["Runtime", "RuntimeError_", "runtime_of", "select_runtime"]
+__all__ = [
+    "Runtime",
+    "RuntimeError_",
+    "runtime_of",
+    "select_runtime",
+    "unusable_reason",
+]
 
 _FALLBACK = "runc"
 _verdicts: dict[str, str] = {}
@@ -141,6 +147,14 @@ def select_runtime(config: Config, requested: str | None) -> Runtime:
     if path is None:
         raise Unavailable("runtime", name, "not installed")
     return Runtime(name, path, config.run_dir / "runtime" / name)
+
+
+def unusable_reason(config: Config, name: str) -> str:
+    """Why runtime ``name`` cannot run containers here, "" if it can (probed
+    once per boot, as :func:`select_runtime` does)."""
+    if shutil.which(name) is None:
+        return "not installed"
+    return _verdict(config, name)
 
 
 def _verdict(config: Config, name: str) -> str:
