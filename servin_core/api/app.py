@@ -105,6 +105,7 @@ def make_app(core: Core) -> web.Application:
         containers,
         exec_api,
         images,
+        native,
         networks,
         system,
         volumes,
@@ -118,4 +119,5 @@ def make_app(core: Core) -> web.Application:
         module.register(app, routes)
     for module in (networks, volumes):
         module.register(app, routes)
+    native.register(app)
     return app

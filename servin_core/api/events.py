@@ -10,8 +10,10 @@ the database's WAL is written and looking at least every second.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,7 +29,7 @@ from servin_core.events import Event
 if TYPE_CHECKING:
     from servin_core.core import Core
 
-__all__ = ["docker_event", "events", "matches", "parse_time"]
+__all__ = ["docker_event", "event_rows", "events", "matches", "parse_time"]
 
 _LOOK_AGAIN = 1.0
 _TYPES = {"container", "image", "network", "volume", "daemon"}
@@ -114,6 +116,42 @@ def _with_names(core: Core, event: Event, known: dict[str, dict[str, str]]) -> E
     return replace(event, attributes={**names, **event.attributes})
 
 
+async def event_rows(
+    request: web.Request,
+    core: Core,
+    *,
+    since: float | None,
+    until: float | None,
+    after: int | None = None,
+    follow: bool = True,
+) -> AsyncGenerator[Event, None]:
+    """The events table's rows, oldest first: after sequence number
+    ``after``, else from time ``since``, else from now. The rows end at
+    ``until``, once caught up when not ``follow``ing, or when the client
+    goes; while following, it wakes when the database's WAL is written."""
+    last = after or 0
+    if after is None and since is None:
+        row = core.db.query_one("SELECT MAX(seq) AS seq FROM events")
+        last = int(row["seq"] or 0) if row else 0
+    wal = core.db.path.with_name(core.db.path.name + "-wal")
+    with Watch([(wal, IN_MODIFY)]) as changes:
+        while True:
+            found = core.events.since(last, since_time=since or 0.0, until_time=until)
+            for event in found:
+                last = event.seq
+                yield event
+            if until is not None and time.time() >= until:
+                return
+            transport = request.transport
+            if not follow or transport is None or transport.is_closing():
+                return
+            wait = _LOOK_AGAIN
+            if until is not None:
+                wait = min(wait, max(0.0, until - time.time()))
+            await changes.changed(wait)
+            await asyncio.sleep(0)
+
+
 async def events(request: web.Request) -> web.StreamResponse:
     core = core_of(request)
     since = parse_time(params.text(request, "since"), "since")
@@ -127,29 +165,14 @@ async def events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
 
     known: dict[str, dict[str, str]] = {}
-    last = 0
-    if since is None:
-        row = core.db.query_one("SELECT MAX(seq) AS seq FROM events")
-        last = int(row["seq"] or 0) if row else 0
-    wal = core.db.path.with_name(core.db.path.name + "-wal")
-    with Watch([(wal, IN_MODIFY)]) as changes:
-        while True:
-            found = core.events.since(last, since_time=since or 0.0, until_time=until)
-            for event in found:
-                last = event.seq
-                event = _with_names(core, event, known)
-                if matches(event, wanted):
-                    line = json.dumps(docker_event(event)) + "\n"
-                    await response.write(line.encode())
-            if until is not None and time.time() >= until:
-                break
-            transport = request.transport
-            if transport is None or transport.is_closing():
-                return response  # the client went away
-            wait = _LOOK_AGAIN
-            if until is not None:
-                wait = min(wait, max(0.0, until - time.time()))
-            await changes.changed(wait)
-            await asyncio.sleep(0)
-    await response.write_eof()
+    rows = event_rows(request, core, since=since, until=until)
+    async with contextlib.aclosing(rows):
+        async for event in rows:
+            event = _with_names(core, event, known)
+            if matches(event, wanted):
+                line = json.dumps(docker_event(event)) + "\n"
+                await response.write(line.encode())
+    transport = request.transport
+    if transport is not None and not transport.is_closing():
+        await response.write_eof()
     return response
