@@ -13,17 +13,24 @@ The images are made in a Core of their own and pushed with Servin's own push
 code; the Servin being tested pulls them through the mirrors of the
 configuration this module writes. By hand::
 
-    python tests/cri_images.py --root DIR [--cni-conf-dir NETD]
+    python tests/cri_images.py --root DIR [--cni-conf-dir NETD] [--shell FILE]
     servin-tui --root DIR --config DIR/cri-images/servin.toml --headless
     critest --runtime-endpoint unix://DIR/run/cri.sock \
         --image-endpoint unix://DIR/run/cri.sock -ginkgo.v
 
 The script prints the configuration's path and the registry's address (the
-registry keeps running; its PID is printed to stop it). Known misses of the
-stand-ins: test-image-digest (no image made here has its digest), and
-MaskedPaths (busybox-static's sh runs ls as an applet, so a masked /bin/ls
-is never executed). Standard library and servin_core only, like
-registry_server.py.
+registry keeps running; its PID is printed to stop it).
+
+busybox-static's shell runs ``ls`` as an applet without executing /bin/ls
+(it is built with FEATURE_SH_STANDALONE), so critest's MaskedPaths spec,
+which masks /bin/ls and expects ``sh -c ls`` to be refused, needs the
+image's /bin/sh from a busybox that searches PATH, as the real image's
+does: ``--shell`` takes one, such as Debian's dynamically linked busybox
+(``apt-get download busybox && dpkg-deb -x busybox_*.deb DIR``, then
+``--shell DIR/bin/busybox``; it conflicts with busybox-static as an
+installed package), copied in with the libraries ``ldd`` names. Known miss
+of the stand-ins: test-image-digest (no image made here has its digest).
+Standard library and servin_core only, like registry_server.py.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import argparse
 import asyncio
 import json
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +60,8 @@ MIRRORED = ("registry.k8s.io", "k8s.gcr.io", "gcr.io")
 
 _E2E = "registry.k8s.io/e2e-test-images"
 _CRI_TOOLS = "gcr.io/k8s-staging-cri-tools"
+_BUSYBOX = f"{_E2E}/busybox:1.29-2"
+"""critest's default image, the one its MaskedPaths spec runs."""
 _PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _PASSWD = (
     b"root:x:0:0:root:/root:/bin/sh\n"
@@ -129,6 +139,24 @@ def _nonewprivs_layer() -> list[Entry]:
     ]
 
 
+def _shell_layer(shell: Path) -> list[Entry]:
+    """``shell`` as /bin/sh (replacing busybox-static's link), with the
+    shared libraries ``ldd`` lists for it at their own paths."""
+    listing = subprocess.run(
+        ["ldd", str(shell)], check=True, capture_output=True, text=True
+    ).stdout
+    libraries = [word for word in listing.split() if word.startswith("/")]
+    entries: dict[str, Entry] = {}
+    for library in libraries:
+        parts = Path(library).parts[1:]
+        for depth in range(1, len(parts)):
+            name = "/".join(parts[:depth])
+            entries.setdefault(name, Entry(name, "dir", mode=0o755))
+        name = "/".join(parts)
+        entries[name] = file(name, Path(library).read_bytes(), mode=0o755)
+    return [*entries.values(), file("bin/sh", shell.read_bytes(), mode=0o755)]
+
+
 @dataclass(frozen=True)
 class StandIn:
     """One image: the names it is pushed under, the files of its own
@@ -152,7 +180,7 @@ def _user(reference: str, user: str) -> StandIn:
 
 
 STAND_INS = (
-    StandIn((f"{_E2E}/busybox:1.29-2",)),
+    StandIn((_BUSYBOX,)),
     StandIn(
         (f"{_E2E}/nginx:1.14-2",),
         tuple(_server_layer("nginx", 80, "usr/sbin/nginx")),
@@ -222,10 +250,12 @@ async def publish(
     registry: str,
     workdir: Path,
     names: Sequence[str] | None = None,
+    shell: Path | None = None,
 ) -> list[str]:
     """Build the stand-ins (only those with a reference in ``names``, if
     given) in a Core under ``workdir`` and push them to ``registry``
-    (``HOST:PORT``); returns the critest references published."""
+    (``HOST:PORT``); returns the critest references published. ``shell``,
+    if given, is the default busybox image's /bin/sh."""
     workdir.mkdir(parents=True, exist_ok=True)
     base = build_busybox_rootfs(workdir / "busybox.tar").read_bytes()
     # ls a file of its own: masking a symlink to busybox masks busybox.
@@ -248,6 +278,8 @@ async def publish(
             layers = [base, tools]
             if stand_in.files:
                 layers.append(tar_of(stand_in.files))
+            if shell is not None and _BUSYBOX in stand_in.references:
+                layers.append(tar_of(_shell_layer(shell)))
             config = {"Env": [_PATH], "Cmd": ["sh"], **stand_in.config}
             await store_image(seed, layers, tags=local, config=config)
             for reference in local:
@@ -276,13 +308,19 @@ def main() -> None:
     )
     parser.add_argument("--root", type=Path, required=True, metavar="DIR")
     parser.add_argument("--cni-conf-dir", type=Path, metavar="DIR")
+    parser.add_argument(
+        "--shell",
+        type=Path,
+        metavar="FILE",
+        help="a busybox without FEATURE_SH_STANDALONE for the busybox image's /bin/sh",
+    )
     args = parser.parse_args()
     workdir = args.root.resolve() / "cri-images"
     workdir.mkdir(parents=True, exist_ok=True)
 
     registry: RegistryServer = start_registry(workdir / "registry", quiet=True)
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
-        published = asyncio.run(publish(registry.host, Path(scratch)))
+        published = asyncio.run(publish(registry.host, Path(scratch), shell=args.shell))
     config = write_config(workdir / "servin.toml", registry.host, args.cni_conf_dir)
     print(f"config: {config}")
     print(f"registry: {registry.host} (pid {registry.process.pid})")
