@@ -98,14 +98,19 @@ def matches(event: Event, wanted: dict[str, list[str]]) -> bool:
 
 
 def _with_names(core: Core, event: Event, known: dict[str, dict[str, str]]) -> Event:
-    """A container's event with its name and image, as docker's carry them
-    (the table records them at create; later events are looked up)."""
+    """A container's event with its name, image and labels, as docker's
+    carry them (the table records name and image at create; the rest is
+    looked up, so the ``label`` filter matches a container's events).
+
+    TODO: a removed container's events lose its labels: the table does not
+    record them, and the row that had them is gone."""
     if event.type != "container":
         return event
     if event.actor_id not in known:
         try:
             container = core.containers.get(event.actor_id)
             known[event.actor_id] = {
+                **container.config.labels,
                 "name": container.name,
                 "image": container.image_name,
             }

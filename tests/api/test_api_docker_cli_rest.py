@@ -1,0 +1,119 @@
+"""The rest of the Engine API's container surface through real clients:
+``docker export``, ``docker system df``, ``docker events`` filters, archive
+HEAD (the stat ``docker cp`` asks first) and ``wait?condition=removed``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import tarfile
+import time
+from pathlib import Path
+
+from api_daemon import Daemon
+
+
+def test_docker_export_writes_the_file_system_to_a_file(
+    daemon: Daemon, busybox: str, tmp_path: Path
+) -> None:
+    daemon.docker_ok(
+        "run", "--name", "shipped", busybox, "sh", "-c", "echo x > /marker"
+    )
+    out = tmp_path / "shipped.tar"
+
+    exported = daemon.docker("export", "-o", str(out), "shipped")
+    missing = daemon.docker("export", "-o", str(tmp_path / "no.tar"), "nobody")
+
+    assert exported.returncode == 0, exported.stderr
+    with tarfile.open(out) as tar:
+        names = {name.removeprefix("./") for name in tar.getnames()}
+        marker = tar.extractfile(
+            next(m for m in tar if m.name in ("marker", "./marker"))
+        )
+        assert marker is not None and marker.read() == b"x\n"
+    assert {"marker", "bin/busybox", "etc"} <= names
+    assert missing.returncode != 0
+    assert "No such container: nobody" in missing.stderr
+
+
+def test_system_df_counts_images_and_containers(daemon: Daemon, busybox: str) -> None:
+    daemon.docker_ok("create", busybox, "true")
+    daemon.docker_ok("run", "-d", busybox, "sleep", "300")
+
+    shown = daemon.docker_ok(
+        "system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"
+    )
+
+    rows = {line.split()[0]: line.split()[1:] for line in shown.splitlines()}
+    assert rows["Images"] == ["1", "1"]
+    assert rows["Containers"] == ["2", "1"]
+
+
+def test_events_filters_by_container_event_and_label(
+    daemon: Daemon, busybox: str
+) -> None:
+    since = str(int(time.time()) - 1)
+    daemon.docker_ok("run", "--name", "tagged", "--label", "team=blue", busybox, "true")
+    daemon.docker_ok("run", "--name", "other", busybox, "true")
+    until = str(int(time.time()) + 1)
+    window = ("--since", since, "--until", until)
+    shape = ("--format", "{{.Action}} {{.Actor.Attributes.name}}")
+
+    dies = daemon.docker_ok("events", *window, "--filter", "event=die", *shape)
+    tagged = daemon.docker_ok("events", *window, "--filter", "container=tagged", *shape)
+    blue = daemon.docker_ok("events", *window, "--filter", "label=team=blue", *shape)
+
+    assert sorted(dies.splitlines()) == ["die other", "die tagged"]
+    assert {line.split()[1] for line in tagged.splitlines()} == {"tagged"}
+    assert "start tagged" in tagged.splitlines()
+    assert blue.splitlines() and all(
+        line.endswith(" tagged") for line in blue.splitlines()
+    )
+
+
+def test_archive_head_gives_the_paths_stat_and_no_body(
+    daemon: Daemon, busybox: str
+) -> None:
+    ident = daemon.docker_ok(
+        "run", "-d", busybox, "sh", "-c", "printf 12345 > /tmp/five; sleep 300"
+    ).strip()
+    daemon.docker_ok("exec", ident, "test", "-f", "/tmp/five")
+
+    head = daemon.request("HEAD", f"/v1.50/containers/{ident}/archive?path=/tmp/five")
+    missing = daemon.request(
+        "HEAD", f"/v1.50/containers/{ident}/archive?path=/tmp/none"
+    )
+
+    stat = json.loads(base64.b64decode(head.headers["x-docker-container-path-stat"]))
+    assert head.status == 200
+    assert head.body == b""
+    assert stat["name"] == "five"
+    assert stat["size"] == 5
+    assert missing.status == 404
+
+
+def test_wait_for_removal_answers_once_the_container_is_gone(
+    daemon: Daemon, busybox: str
+) -> None:
+    ident = daemon.docker_ok("run", "-d", busybox, "sleep", "300").strip()
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(60)
+        sock.connect(str(daemon.socket))
+        sock.sendall(
+            f"POST /v1.50/containers/{ident}/wait?condition=removed HTTP/1.1\r\n"
+            "Host: docker\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(4096)
+        # The headers are out: the wait is registered before the removal.
+        daemon.docker_ok("rm", "-f", ident)
+        rest = head.partition(b"\r\n\r\n")[2]
+        while b"StatusCode" not in rest:
+            rest += sock.recv(4096)
+
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b'"StatusCode": 137' in rest
+    assert daemon.docker_ok("ps", "-aq") == ""
