@@ -225,6 +225,45 @@ def servers(directory: Path, tarball: Path) -> Iterator[tuple[Servin, Podman]]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def report(
+    figures: dict[str, dict[str, float]],
+    errors: dict[str, str],
+    rounds: int,
+    containers: int,
+) -> list[str]:
+    """The figures side by side, each with its servin/podman ratio."""
+    servin, podman = figures["servin"], figures["podman"]
+    lines = []
+    key = "run_rm_median_s"
+    if errors:
+        for name, shown in figures.items():
+            what = f"fails: {errors[name]}" if name in errors else _ms(shown[key])
+            lines.append(f"docker run --rm busybox true: {name} {what}")
+    else:
+        lines.append(
+            f"docker run --rm busybox true: servin {_ms(servin[key])},"
+            f" podman {_ms(podman[key])} (medians of {rounds});"
+            f" servin/podman {servin[key] / podman[key]:.2f}x (lower is faster)"
+        )
+    key = "run_wait_rm_median_s"
+    lines.append(
+        f"docker run -d + wait + rm: servin {_ms(servin[key])},"
+        f" podman {_ms(podman[key])} (medians of {rounds});"
+        f" servin/podman {servin[key] / podman[key]:.2f}x (lower is faster)"
+    )
+    key = "list_requests_per_s"
+    lines.append(
+        f"GET /containers/json with {containers} containers:"
+        f" servin {servin[key]:.0f} req/s, podman {podman[key]:.0f} req/s;"
+        f" servin/podman {servin[key] / podman[key]:.2f}x (higher is faster)"
+    )
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -273,27 +312,8 @@ def main() -> int:
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 
-    servin, podman = figures["servin"], figures["podman"]
-    for name, shown in (("servin", servin), ("podman", podman)):
-        if name in errors:
-            print(f"docker run --rm busybox true: {name} fails: {errors[name]}")
-        else:
-            median = shown["run_rm_median_s"] * 1000
-            print(f"docker run --rm busybox true: {name} {median:.0f} ms")
-    ratio = servin["run_wait_rm_median_s"] / podman["run_wait_rm_median_s"]
-    print(
-        "docker run -d + wait + rm:"
-        f" servin {servin['run_wait_rm_median_s'] * 1000:.0f} ms,"
-        f" podman {podman['run_wait_rm_median_s'] * 1000:.0f} ms"
-        f" (medians of {args.rounds});"
-        f" servin/podman {ratio:.2f}x"
-        " (lower is faster)"
-    )
-    print(
-        f"GET /containers/json with {args.containers} containers:"
-        f" servin {servin['list_requests_per_s']:.0f} req/s,"
-        f" podman {podman['list_requests_per_s']:.0f} req/s"
-    )
+    for line in report(figures, errors, args.rounds, args.containers):
+        print(line)
     if args.json:
         args.json.write_text(
             json.dumps({"figures": figures, "errors": errors}, indent=2)
