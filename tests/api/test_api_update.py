@@ -5,12 +5,27 @@ kernel enforces and from inspect."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from api_daemon import Daemon
 
 from servin_core.containers.cgroups import cgroup_dirs
 
 MIB = 1024 * 1024
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T | None], what: str) -> T:
+    """Poll ``probe`` until it gives something (a deadline for a broken
+    test, not a performance threshold)."""
+    deadline = time.monotonic() + 60
+    while (value := probe()) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+    return value
 
 
 def cgroup_value(container_id: str, v2_name: str, v1_name: str) -> str:
@@ -186,3 +201,42 @@ def test_update_after_the_daemon_restarts_sees_the_stored_limits(
     daemon.start()
 
     assert host_config(daemon, ident)["Memory"] == 40 * MIB
+
+
+def test_a_restart_policy_given_while_running_applies_at_its_exit(
+    daemon: Daemon, busybox: str
+) -> None:
+    waits_for_go = "while [ ! -f /tmp/go ]; do sleep 0.1; done; exit 3"
+    daemon.docker_ok("run", "-d", "--name", "flaky", busybox, "sh", "-c", waits_for_go)
+
+    daemon.docker_ok("update", "--restart", "on-failure:1", "flaky")
+    daemon.docker_ok("exec", "flaky", "touch", "/tmp/go")
+
+    def settled() -> dict[str, object] | None:
+        details = json.loads(daemon.docker_ok("inspect", "flaky"))[0]
+        done = details["RestartCount"] == 1 and details["State"]["Status"] == "exited"
+        return details if done else None
+
+    details = eventually(settled, "the restart and the second exit")
+    assert details["State"]["ExitCode"] == 3
+
+
+def test_cpu_quota_cpuset_and_reservation_given_at_run_reach_the_cgroup(
+    daemon: Daemon, busybox: str
+) -> None:
+    ident = daemon.docker_ok(
+        "run", "-d",
+        "--cpu-quota", "30000", "--cpuset-cpus", "0",
+        "--memory", "64m", "--memory-reservation", "20m",
+        busybox, "sleep", "600",
+    ).strip()  # fmt: skip
+
+    daemon.docker_ok("update", "--cpu-quota", "40000", ident)
+
+    assert cpu_quota(ident) == "40000 100000"
+    assert cgroup_value(ident, "cpuset.cpus.effective", "cpuset.cpus") == "0"
+    soft = cgroup_value(ident, "memory.low", "memory.soft_limit_in_bytes")
+    assert int(soft) == 20 * MIB
+    config = host_config(daemon, ident)
+    assert (config["CpuQuota"], config["CpusetCpus"]) == (40000, "0")
+    assert config["MemoryReservation"] == 20 * MIB
