@@ -240,3 +240,24 @@ def test_cpu_quota_cpuset_and_reservation_given_at_run_reach_the_cgroup(
     config = host_config(daemon, ident)
     assert (config["CpuQuota"], config["CpusetCpus"]) == (40000, "0")
     assert config["MemoryReservation"] == 20 * MIB
+
+
+async def test_streamed_stats_come_sample_by_sample_with_the_updated_limit(
+    daemon: Daemon, busybox: str
+) -> None:
+    import aiohttp
+
+    ident = daemon.docker_ok("run", "-d", busybox, "sleep", "600").strip()
+    daemon.docker_ok("update", "--memory", "72m", ident)
+
+    connector = aiohttp.UnixConnector(path=str(daemon.socket))
+    async with (
+        aiohttp.ClientSession(connector=connector) as client,
+        client.get(f"http://docker/v1.50/containers/{ident}/stats") as reply,
+    ):
+        samples = [json.loads(await reply.content.readline()) for _ in range(2)]
+
+    assert reply.status == 200
+    assert samples[0]["read"] != samples[1]["read"]
+    assert all(s["memory_stats"]["limit"] == 72 * MIB for s in samples)
+    assert all(s["pids_stats"]["current"] == 1 for s in samples)
