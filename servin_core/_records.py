@@ -19,6 +19,7 @@ import dataclasses
 import enum
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,101 +61,159 @@ def to_data(value: Any) -> Any:
 
 def from_data(cls: type[T], data: Any, path: str = "") -> T:
     """An instance of the dataclass ``cls`` built from ``data``, checked."""
-    if not isinstance(data, dict):
-        raise RecordError(path, "expected a table of settings")
-    hints, fields = _shape(cls)
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise RecordError(_join(path, unknown[0]), "unknown setting")
-    values = {}
-    for name, value in data.items():
-        where = _join(path, name)
-        values[name] = _convert(hints[name], value, where)
-        _check_bounds(fields[name], values[name], where)
-    try:
-        return cls(**values)
-    except TypeError as e:  # a field without a default is missing
-        raise RecordError(path, str(e)) from None
+    result: T = _converter(cls)(data, path)
+    return result
 
 
-_Shape = tuple[dict[str, Any], dict[str, "dataclasses.Field[Any]"]]
-_shapes: dict[type, _Shape] = {}
+# Each hint is turned once into a function that converts a value: the
+# records are read on every command, hundreds at a time in a listing, and
+# taking the hint apart for every value cost ten times the JSON parsing.
+_Converter = Callable[[Any, str], Any]
+_converters: dict[Any, _Converter] = {}
 
 
-def _shape(cls: type) -> _Shape:
-    """The hints and init fields of ``cls``, resolved once per class."""
-    shape = _shapes.get(cls)
-    if shape is None:
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-        shape = _shapes[cls] = (typing.get_type_hints(cls), fields)
-    return shape
+def _converter(hint: Any) -> _Converter:
+    convert = _converters.get(hint)
+    if convert is None:
+        convert = _converters[hint] = _make_converter(hint)
+    return convert
 
 
-def _convert(hint: Any, value: Any, path: str) -> Any:
+def _make_converter(hint: Any) -> _Converter:
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
 
     if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in args:
-            return None
         options = [a for a in args if a is not type(None)]
-        return _convert(options[0], value, path)
+        inner = _converter(options[0])
+        if len(options) == len(args):
+            return inner
+
+        def optional(value: Any, path: str) -> Any:
+            return None if value is None else inner(value, path)
+
+        return optional
     if origin is typing.Literal:
-        if value not in args:
-            allowed = ", ".join(repr(a) for a in args)
-            raise RecordError(path, f"must be one of {allowed}")
-        return value
+        allowed = ", ".join(repr(a) for a in args)
+
+        def literal(value: Any, path: str) -> Any:
+            if value not in args:
+                raise RecordError(path, f"must be one of {allowed}")
+            return value
+
+        return literal
     if origin is list or origin is tuple:
+        return _sequence_converter(_converter(args[0]), origin)
+    if origin is dict:
+        return _dict_converter(_converter(args[0]), _converter(args[1]))
+    if dataclasses.is_dataclass(hint):
+        return _record_converter(hint)  # type: ignore[arg-type]
+    return _scalar_converter(hint)
+
+
+def _sequence_converter(item: _Converter, kind: type) -> _Converter:
+    def sequence(value: Any, path: str) -> Any:
         if not isinstance(value, (list, tuple)):
             raise RecordError(path, "expected a list")
-        item = args[0]
-        items = [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
-        return items if origin is list else tuple(items)
-    if origin is dict:
+        try:
+            items = [item(v, path) for v in value]
+        except RecordError:
+            # Again, naming the element (paths are built only for errors).
+            items = [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return items if kind is list else tuple(items)
+
+    return sequence
+
+
+def _dict_converter(key: _Converter, item: _Converter) -> _Converter:
+    def table(value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise RecordError(path, "expected a table")
-        return {
-            _convert(args[0], k, path): _convert(args[1], v, _join(path, str(k)))
-            for k, v in value.items()
-        }
-    if dataclasses.is_dataclass(hint):
-        return from_data(hint, value, path)  # type: ignore[arg-type]
-    return _scalar(hint, value, path)
+        return {key(k, path): item(v, _join(path, str(k))) for k, v in value.items()}
+
+    return table
 
 
-def _scalar(hint: Any, value: Any, path: str) -> Any:
-    if hint is Any:
-        return value
-    if hint is Path:
-        if not isinstance(value, (str, Path)):
-            raise RecordError(path, "expected a path")
-        return Path(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise RecordError(path, "expected true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise RecordError(path, "expected an integer")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise RecordError(path, "expected a number")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise RecordError(path, "expected a string")
-        return value
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+def _record_converter(cls: type) -> _Converter:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    converters = {name: _converter(hints[name]) for name in fields}
+    bounded = {
+        name: (f.metadata["low"], f.metadata["high"])
+        for name, f in fields.items()
+        if "low" in f.metadata
+    }
+
+    def record(data: Any, path: str) -> Any:
+        if not isinstance(data, dict):
+            raise RecordError(path, "expected a table of settings")
+        values = {}
+        for name, value in data.items():
+            convert = converters.get(name)
+            if convert is None:
+                unknown = sorted(set(data) - set(fields))
+                raise RecordError(_join(path, unknown[0]), "unknown setting")
+            where = f"{path}.{name}" if path else name
+            values[name] = converted = convert(value, where)
+            if name in bounded:
+                _check_bounds(*bounded[name], converted, where)
         try:
-            return hint(value)
-        except ValueError:
-            raise RecordError(path, f"unknown value {value!r}") from None
-    raise TypeError(f"{path}: no conversion for {hint!r}")
+            return cls(**values)
+        except TypeError as e:  # a field without a default is missing
+            raise RecordError(path, str(e)) from None
+
+    return record
 
 
-def _check_bounds(field: dataclasses.Field[Any], value: Any, path: str) -> None:
-    low, high = field.metadata.get("low"), field.metadata.get("high")
+def _scalar_converter(hint: Any) -> _Converter:
+    if hint is Any:
+        return lambda value, path: value
+    if hint is Path:
+
+        def path_(value: Any, path: str) -> Any:
+            if not isinstance(value, (str, Path)):
+                raise RecordError(path, "expected a path")
+            return Path(value)
+
+        return path_
+    if hint in (bool, str):
+        expected = "expected true or false" if hint is bool else "expected a string"
+
+        def exact(value: Any, path: str) -> Any:
+            if type(value) is not hint and not isinstance(value, hint):
+                raise RecordError(path, expected)
+            return value
+
+        return exact
+    if hint is int:
+
+        def integer(value: Any, path: str) -> Any:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise RecordError(path, "expected an integer")
+            return value
+
+        return integer
+    if hint is float:
+
+        def number(value: Any, path: str) -> Any:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise RecordError(path, "expected a number")
+            return float(value)
+
+        return number
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+
+        def member(value: Any, path: str) -> Any:
+            try:
+                return hint(value)
+            except ValueError:
+                raise RecordError(path, f"unknown value {value!r}") from None
+
+        return member
+    raise TypeError(f"no conversion for {hint!r}")
+
+
+def _check_bounds(low: int | None, high: int | None, value: Any, path: str) -> None:
     if low is not None and value < low:
         raise RecordError(path, f"must be at least {low}")
     if high is not None and value > high:

@@ -42,6 +42,17 @@ def test_a_bad_container_config_names_the_field() -> None:
         config_from_data({"image": "busybox", "restart": {"name": "sometimes"}})
     with pytest.raises(InvalidArgument, match=r"colour.*unknown setting"):
         config_from_data({"image": "busybox", "colour": "blue"})
+    with pytest.raises(InvalidArgument, match=r"cmd\[1\].*string"):
+        config_from_data({"image": "busybox", "cmd": ["echo", 7]})
+    with pytest.raises(
+        InvalidArgument, match=r"resources\.ulimits\[0\]\.soft.*integer"
+    ):
+        config_from_data(
+            {
+                "image": "busybox",
+                "resources": {"ulimits": [{"name": "nofile", "soft": "x", "hard": 2}]},
+            }
+        )
 
 
 def test_a_config_file_is_checked(tmp_path: Path) -> None:
