@@ -20,7 +20,7 @@ from typing import Any
 
 from netconfig import config_file
 
-__all__ = ["DOCKER", "Daemon", "HttpReply", "docker_env", "raw_request"]
+__all__ = ["DOCKER", "Daemon", "HttpReply", "PendingWait", "docker_env", "raw_request"]
 
 SERVIN_TUI = Path(sys.executable).parent / "servin-tui"
 DOCKER = "/usr/local/bin/docker"
@@ -61,6 +61,31 @@ def raw_request(
     if headers.get("transfer-encoding") == "chunked":
         rest = _unchunk(rest)
     return HttpReply(status, headers, rest)
+
+
+class PendingWait:
+    """``POST /containers/ID/wait`` sent on a socket of its own, its headers
+    read: what the caller does next happens while the server waits."""
+
+    def __init__(self, path: Path, ident: str, condition: str) -> None:
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.settimeout(60)
+        self._sock.connect(str(path))
+        self._sock.sendall(
+            f"POST /v1.50/containers/{ident}/wait?condition={condition} HTTP/1.1"
+            "\r\nHost: docker\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += self._sock.recv(4096)
+        self.head, _, self._rest = data.partition(b"\r\n\r\n")
+
+    def body(self) -> bytes:
+        """The rest of the reply, once the wait has answered."""
+        with self._sock:
+            while b"StatusCode" not in self._rest:
+                self._rest += self._sock.recv(4096)
+        return self._rest
 
 
 def _unchunk(data: bytes) -> bytes:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import tarfile
 from urllib.parse import quote
 
-from api_daemon import Daemon
+from api_daemon import Daemon, PendingWait
 
 
 def _ids(daemon: Daemon, filters: object) -> list[str]:
@@ -68,23 +67,13 @@ def test_wait_sends_headers_before_the_container_exits(
     daemon: Daemon, busybox: str
 ) -> None:
     ident = daemon.docker_ok("create", busybox, "sh", "-c", "exit 9").strip()
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(60)
-        sock.connect(str(daemon.socket))
-        sock.sendall(
-            f"POST /v1.50/containers/{ident}/wait?condition=next-exit HTTP/1.1\r\n"
-            "Host: docker\r\nContent-Length: 0\r\n\r\n".encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(4096)
-        daemon.docker_ok("start", ident)
-        rest = head.partition(b"\r\n\r\n")[2]
-        while b"StatusCode" not in rest:
-            rest += sock.recv(4096)
 
-    assert head.startswith(b"HTTP/1.1 200")
-    assert b'"StatusCode": 9' in rest
+    waiting = PendingWait(daemon.socket, ident, "next-exit")
+    daemon.docker_ok("start", ident)
+    body = waiting.body()
+
+    assert waiting.head.startswith(b"HTTP/1.1 200")
+    assert b'"StatusCode": 9' in body
 
 
 def test_export_gives_the_file_system_as_a_tar(daemon: Daemon, busybox: str) -> None:

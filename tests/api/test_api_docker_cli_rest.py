@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import tarfile
 import time
 from pathlib import Path
 
-from api_daemon import Daemon
+from api_daemon import Daemon, PendingWait
 
 
 def test_docker_export_writes_the_file_system_to_a_file(
@@ -98,22 +97,11 @@ def test_wait_for_removal_answers_once_the_container_is_gone(
 ) -> None:
     ident = daemon.docker_ok("run", "-d", busybox, "sleep", "300").strip()
 
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(60)
-        sock.connect(str(daemon.socket))
-        sock.sendall(
-            f"POST /v1.50/containers/{ident}/wait?condition=removed HTTP/1.1\r\n"
-            "Host: docker\r\nContent-Length: 0\r\n\r\n".encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            head += sock.recv(4096)
-        # The headers are out: the wait is registered before the removal.
-        daemon.docker_ok("rm", "-f", ident)
-        rest = head.partition(b"\r\n\r\n")[2]
-        while b"StatusCode" not in rest:
-            rest += sock.recv(4096)
+    # The wait is asked for, and its headers are out, before the removal.
+    waiting = PendingWait(daemon.socket, ident, "removed")
+    daemon.docker_ok("rm", "-f", ident)
+    body = waiting.body()
 
-    assert head.startswith(b"HTTP/1.1 200")
-    assert b'"StatusCode": 137' in rest
+    assert waiting.head.startswith(b"HTTP/1.1 200")
+    assert b'"StatusCode": 137' in body
     assert daemon.docker_ok("ps", "-aq") == ""
