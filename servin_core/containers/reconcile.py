@@ -17,6 +17,7 @@ skip the container: the holder is changing it and will leave it consistent.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from typing import TYPE_CHECKING
@@ -81,8 +82,23 @@ def refresh(core: Core, container: Container) -> Container:
 
 def reconcile_all(core: Core) -> None:
     """Reconcile every container whose row may be behind; run when a Core
-    opens, so the next command after a crash finds nothing stale."""
-    for container in core.containers.list():
+    opens, so the next command after a crash finds nothing stale.
+
+    Only a running or paused row, or one with a run directory, can be
+    behind: the others are passed over without reading their rows, since
+    every command opens the core, whatever the number of containers."""
+    try:
+        with os.scandir(core.config.run_dir / "containers") as entries:
+            with_run = {entry.name for entry in entries}
+    except FileNotFoundError:
+        with_run = set()
+    for ident, state in core.containers.states():
+        if state not in (State.RUNNING, State.PAUSED) and ident not in with_run:
+            continue
+        try:
+            container = core.containers.get(ident)
+        except NotFound:
+            continue  # removed meanwhile
         if needs_reconcile(core, container):
             refresh(core, container)
 
