@@ -2,9 +2,9 @@
 
 The CRI configuration is translated into the core's ContainerConfig: the
 pod's namespaces joined by file (or the host's), the pod's /etc files and
-kubelet's mounts bound in, the log written where kubelet reads it. What
-the core has no field for (labels, annotations, metadata) is kept in the
-pod_containers row beside it.
+kubelet's mounts bound in (image volumes: image_volume.py), the log written
+where kubelet reads it. What the core has no field for (labels,
+annotations, metadata) is kept in the pod_containers row beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from servin_core import log
 from servin_core.containers import lifecycle
 from servin_core.containers.model import ContainerConfig, Device, Mount, Resources
 from servin_core.errors import Conflict, InvalidArgument, NotFound
-from servin_cri.instrument import NotSupported
+from servin_cri.image_volume import image_volume
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import Pod, PodState
@@ -109,12 +109,6 @@ def _mount_options(mount: pb.Mount, name: str) -> tuple[str, ...]:
     recursively read-only one, which the CRI allows only read-only and
     private (a submount made later could not be kept read-only)."""
     where = f"mount at {mount.container_path}"
-    if mount.image.image and not mount.host_path:
-        # TODO: image volumes (a read-only view of an image's layers) need
-        # a mount the core keeps for the container's life; not there yet.
-        raise NotSupported(
-            "container", name, f"{where}: image volumes are not supported"
-        )
     options = (_PROPAGATION.get(mount.propagation, "rprivate"), *mount.mount_options)
     if not mount.recursive_read_only:
         return options
@@ -130,8 +124,16 @@ def _mount_options(mount: pb.Mount, name: str) -> tuple[str, ...]:
 
 
 def _mounts(node: Node, pod: Pod, config: pb.ContainerConfig) -> list[Mount]:
-    theirs = [
-        Mount(
+    """kubelet's mounts and the pod's /etc files. An image volume's
+    ``image_ref`` is filled in ``config`` with its image's ID, for
+    ContainerStatus to report."""
+    theirs = []
+    for m in config.mounts:
+        if m.image.image and not m.host_path:
+            mount, m.image.image_ref = image_volume(node, m, config.metadata.name)
+            theirs.append(mount)
+            continue
+        bind = Mount(
             type="bind",
             target=m.container_path,
             source=m.host_path,
@@ -140,8 +142,7 @@ def _mounts(node: Node, pod: Pod, config: pb.ContainerConfig) -> list[Mount]:
             # containerd makes a missing host directory; kubelet relies on it.
             create_source=True,
         )
-        for m in config.mounts
-    ]
+        theirs.append(bind)
     # The pod's shared /etc files, unless kubelet brings its own.
     taken = {m.target for m in theirs}
     ours = [

@@ -101,6 +101,12 @@ async def remove_image(
         return pb.RemoveImageResponse()  # already gone: removal is idempotent
     users = [c.id for c in node.core.containers.list() if c.image_id == image.id]
     users += [ident for _, ident in node.core.images.holders(image.id)]
+    # An image volume's overlay stacks the image's own snapshots.
+    users += [
+        member.container_id
+        for member in node.pods.members()
+        if any(m.image.image_ref == image.id for m in member.config.mounts)
+    ]
     if users:
         raise Conflict(
             "image", request.image.image, f"is in use by container {users[0][:12]}"

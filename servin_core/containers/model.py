@@ -115,7 +115,10 @@ class Device:
 
 @dataclass(frozen=True)
 class Mount:
-    type: Literal["bind", "volume", "tmpfs"]
+    type: Literal["bind", "volume", "tmpfs", "overlay"]
+    """``overlay``: read-only, of the lower directories in ``options``
+    (``lowerdir=A:B``, at least two), mounted by the runtime inside the
+    container, so that it goes with the container (the CRI's image volumes)."""
     target: str
     source: str = ""
     read_only: bool = False

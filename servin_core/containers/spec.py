@@ -124,7 +124,8 @@ _NOT_FOR_OCI = ("nocopy", "z", "Z", "consistent", "cached", "delegated")
 
 
 def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
-    """Bind and tmpfs mounts; volumes come from :func:`volumes.attach.prepare`."""
+    """Bind, tmpfs and overlay mounts; volumes come from
+    :func:`volumes.attach.prepare`."""
     mounts = []
     for mount in config.mounts:
         options = [o for o in mount.options if o not in _NOT_FOR_OCI]
@@ -138,6 +139,10 @@ def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
             # docker's defaults, first: what the user gives (exec...) wins.
             options = ["nosuid", "nodev", "noexec", *options]
             source = "tmpfs"
+        elif mount.type == "overlay":
+            # No upper directory: read-only whatever the flag says.
+            options = ["nodev", *options]
+            source = "overlay"
         else:
             continue
         if mount.read_only:
@@ -145,7 +150,7 @@ def _user_mounts(config: ContainerConfig) -> list[dict[str, Any]]:
         mounts.append(
             {
                 "destination": mount.target,
-                "type": "bind" if mount.type == "bind" else "tmpfs",
+                "type": "bind" if mount.type == "bind" else mount.type,
                 "source": source,
                 "options": options,
             }
