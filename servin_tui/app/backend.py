@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from servin_core.network.model import Network
     from servin_core.volumes.model import Volume
 
-__all__ = ["Backend", "ContainerAction", "ExecSession", "PruneResult"]
+__all__ = ["Backend", "ContainerAction", "ExecSession", "PodSandbox", "PruneResult"]
 
 
 class ContainerAction(enum.StrEnum):
@@ -50,6 +50,30 @@ class PruneResult:
 
     deleted: list[tuple[str, str]] = field(default_factory=list)
     reclaimed: int = 0
+
+
+@dataclass(frozen=True)
+class PodSandbox:
+    """A CRI pod sandbox in plain values (the CRI's own record holds
+    protobuf messages, which neither the screens nor a remote backend
+    should need)."""
+
+    id: str
+    name: str
+    namespace: str
+    uid: str
+    attempt: int
+    state: str
+    """``ready`` or ``notready``, as the CRI says."""
+    created: float
+    ip: str
+    """The pod's address from CNI; empty on loopback only."""
+    runtime_handler: str = ""
+    hostname: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    containers: tuple[tuple[str, str], ...] = ()
+    """(ID, name) of each of the pod's containers."""
 
 
 class ExecSession(Protocol):
@@ -178,6 +202,59 @@ class Backend(Protocol):
         labels: dict[str, str],
     ) -> Network:
         """A new bridge network (a free subnet without ``subnet``)."""
+        ...
+
+    async def list_volumes(self) -> list[Volume]: ...
+
+    async def get_volume(self, name: str) -> Volume | None:
+        """The volume of this name, or None once it is gone."""
+        ...
+
+    async def volume_usage(self) -> dict[str, int]:
+        """How many containers mount each volume that some container mounts."""
+        ...
+
+    async def inspect_volume(self, name: str) -> dict[str, Any]:
+        """docker's ``volume inspect`` document, with ``UsedBy``: the names
+        of the containers that mount it."""
+        ...
+
+    async def remove_volume(self, name: str) -> None:
+        """Remove the volume; Conflict naming the containers if in use."""
+        ...
+
+    async def prune_volumes(self, *, all: bool = False) -> PruneResult:
+        """Remove unused anonymous volumes (``all``: named ones too)."""
+        ...
+
+    async def list_networks(self) -> list[Network]: ...
+
+    async def get_network(self, network_id: str) -> Network | None:
+        """The network with this full ID, or None once it is gone."""
+        ...
+
+    async def network_usage(self) -> dict[str, int]:
+        """How many containers each network has (running or not), by ID."""
+        ...
+
+    async def inspect_network(self, network_id: str) -> dict[str, Any]:
+        """docker's ``network inspect`` document, with ``Attached``: the
+        name of each container on it and its address ("" unless running)."""
+        ...
+
+    async def remove_network(self, name: str) -> None:
+        """Remove the network (ID, name or prefix); Conflict if containers
+        are on it or it is the default network."""
+        ...
+
+    async def prune_networks(self) -> list[str]:
+        """Remove every user network no container is on; their names."""
+        ...
+
+    # Pods
+
+    async def list_pods(self) -> list[PodSandbox]:
+        """The CRI's pod sandboxes (none when the CRI never ran here)."""
         ...
 
     # Exec and stats

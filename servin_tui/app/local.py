@@ -26,6 +26,7 @@ from servin_core.events import Event
 from servin_core.images.progress import ProgressCallback, ProgressEvent
 from servin_core.images.store import Image
 from servin_tui.app.backend import ContainerAction, ExecSession, PruneResult
+from servin_tui.app.local_objects import LocalObjects
 
 if TYPE_CHECKING:
     from servin_core.network.model import Network
@@ -41,7 +42,7 @@ LIFECYCLE_MODULE = "servin_core.containers.lifecycle"
 _POLL_SECONDS = 0.5
 
 
-class LocalBackend:
+class LocalBackend(LocalObjects):
     """A :class:`~servin_tui.app.backend.Backend` on ``Core.open(config)``."""
 
     def __init__(self, core: Core, *, poll_seconds: float = _POLL_SECONDS) -> None:
