@@ -122,3 +122,20 @@ async def test_attach_over_a_websocket_echoes_and_leaves_the_container(
 
     assert echoed.data == b"over the websocket\n"
     assert state.strip() == "running"
+
+
+def test_query_booleans_are_false_as_docker_reads_them(
+    daemon: Daemon, busybox: str
+) -> None:
+    created = daemon.docker_ok("create", busybox, "true").strip()
+    running = daemon.docker_ok("run", "-d", busybox, "sleep", "300").strip()
+
+    def listed(value: str) -> set[str]:
+        reply = daemon.request("GET", f"/v1.50/containers/json?all={value}")
+        assert reply.status == 200, reply.body
+        return {c["Id"] for c in reply.json()}
+
+    for false in ("", "0", "no", "False", "NONE"):
+        assert listed(false) == {running}, false
+    for true in ("1", "true", "yes", "TRUE"):
+        assert listed(true) == {created, running}, true
