@@ -26,7 +26,9 @@ from servin_tui.app.containers import ContainersPanel
 from servin_tui.app.events_panel import EventsPanel
 from servin_tui.app.help import HelpScreen, HelpSection
 from servin_tui.app.images import ImagesPanel
+from servin_tui.app.networks import NetworksPanel
 from servin_tui.app.panel import Panel
+from servin_tui.app.pods import PodsPanel
 from servin_tui.app.rows import Clock
 from servin_tui.app.table import LiveTable
 from servin_tui.app.terminal_keys import KeyTaker
@@ -36,7 +38,8 @@ from servin_tui.app.themes import (
     remember_theme,
     remembered_theme,
 )
-from servin_tui.app.unavailable import CREATE_ONLY, CreateOnlyPanel, UnavailablePanel
+from servin_tui.app.unavailable import UnavailablePanel
+from servin_tui.app.volumes import VolumesPanel
 
 __all__ = ["PANELS", "ServinApp"]
 
@@ -54,6 +57,9 @@ PANELS = (
 _LISTS: dict[str, type[Panel]] = {
     "containers": ContainersPanel,
     "images": ImagesPanel,
+    "pods": PodsPanel,
+    "volumes": VolumesPanel,
+    "networks": NetworksPanel,
     "events": EventsPanel,
 }
 _RETRY_SECONDS = 2.0
@@ -135,8 +141,6 @@ class ServinApp(App[None]):
                 with TabPane(f"{n} {title}", id=f"tab-{ident}"):
                     if ident in _LISTS:
                         yield _LISTS[ident](self.backend, self.clock, id=ident)
-                    elif ident in CREATE_ONLY:
-                        yield CreateOnlyPanel(self.backend, id=ident)
                     else:
                         yield UnavailablePanel(id=ident)
         yield Footer(compact=True, show_command_palette=False)
@@ -182,7 +186,9 @@ class ServinApp(App[None]):
     def _focus_active(self) -> None:
         active = self.query_one(TabbedContent).active.removeprefix("tab-")
         if active in _LISTS:
-            self.panel(active).focus_table()
+            panel = self.panel(active)
+            panel.shown()
+            panel.focus_table()
         else:
             self.query_one(f"#{active}", UnavailablePanel).focus()
 
@@ -257,12 +263,6 @@ class ServinApp(App[None]):
                 yield SystemCommand(
                     title, help_text, partial(self._panel_action, ident, action)
                 )
-        for ident, title in (("volumes", "volume"), ("networks", "network")):
-            yield SystemCommand(
-                f"{ident.capitalize()}: create",
-                f"Create a {title}",
-                partial(self._create_in, ident),
-            )
         yield SystemCommand("Help", "Show every key", self.action_help)
         yield SystemCommand(
             "Next theme", "Cycle dark, light, high contrast", self.action_cycle_theme
@@ -272,8 +272,3 @@ class ServinApp(App[None]):
     def _panel_action(self, ident: str, action: str) -> None:
         self.action_show_panel(ident)
         self.call_next(self.run_action, action, self.panel(ident))
-
-    def _create_in(self, ident: str) -> None:
-        self.action_show_panel(ident)
-        panel = self.query_one(f"#{ident}", CreateOnlyPanel)
-        self.call_next(panel.action_create)

@@ -134,6 +134,18 @@ class Panel(Vertical):
         """The rows that show ``obj`` (an image has one per name)."""
         return []
 
+    def key_of(self, obj: Any) -> str:
+        """The ID that events name ``obj`` by (a volume's is its name)."""
+        return str(obj.id)
+
+    def wants_load(self) -> bool:
+        """Whether the panel reads its objects now (one that is costly to
+        read for the first time waits until it is shown)."""
+        return True
+
+    def shown(self) -> None:
+        """The panel came to the front."""
+
     def touched(self, events: Sequence[Event]) -> set[str]:
         """IDs of this panel's objects that ``events`` changed."""
         return {e.actor_id for e in events if e.type == self.EVENT_TYPE}
@@ -143,17 +155,19 @@ class Panel(Vertical):
     @work(exclusive=True, group="reload")
     async def reload(self) -> None:
         """Read every object again (at start, and after losing the events)."""
+        if not self.wants_load():
+            return
         objects = await self.guarded(self.fetch_all(), "list")
         if objects is None:
             return
-        self.objects = {obj.id: obj for obj in objects}
+        self.objects = {self.key_of(obj): obj for obj in objects}
         now = self.clock()
         self.table.replace_all(r for obj in objects for r in self.rows_of(obj, now))
         self.rows_changed()
 
     async def on_core_events(self, events: Sequence[Event]) -> None:
         """Read again only the objects ``events`` name, and redraw their rows."""
-        changed = self.touched(events)
+        changed = self.touched(events) if self.wants_load() else set()
         for owner in changed:
             try:
                 obj = await self.fetch_one(owner)

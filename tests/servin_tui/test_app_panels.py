@@ -24,8 +24,11 @@ from servin_core.images.importer import import_image
 from servin_tui.app.containers import ContainersPanel
 from servin_tui.app.events_panel import EventsPanel
 from servin_tui.app.images import ImagesPanel
+from servin_tui.app.networks import NetworksPanel
 from servin_tui.app.panel import Panel
+from servin_tui.app.pods import PodsPanel
 from servin_tui.app.transfer import TransferDialog
+from servin_tui.app.volumes import VolumesPanel
 
 
 @pytest.fixture
@@ -149,7 +152,8 @@ async def test_command_palette_runs_panel_actions(config: Config) -> None:
 
 
 def test_every_palette_action_exists() -> None:
-    for panel in (ImagesPanel, ContainersPanel, EventsPanel):
+    panels = (ImagesPanel, ContainersPanel, EventsPanel)
+    for panel in (*panels, PodsPanel, VolumesPanel, NetworksPanel):
         for title, _, action in panel.COMMANDS:
             name = action.partition("(")[0]
             assert hasattr(panel, f"action_{name}"), title

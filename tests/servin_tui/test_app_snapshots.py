@@ -50,6 +50,38 @@ async def _fill(core: Core) -> None:
     )
     with core.db.write() as conn:
         core.containers.add(conn, container)
+    _fill_objects(core)
+
+
+def _fill_objects(core: Core) -> None:
+    """Volumes, networks and a pod with fixed names, IDs and times."""
+    from servin_core.network.model import Network
+    from servin_core.volumes.model import Volume
+    from servin_core.volumes.operations import store_of
+    from servin_cri.pb import api_pb2 as pb
+    from servin_cri.pod_store import PodState, PodStore
+
+    with core.db.write() as conn:
+        for at, name in enumerate(("cache", "pgdata", "a1b2c3" * 10 + "d4e5")):
+            created = FIXED_NOW - (at + 1) * 86400
+            store_of(core).add(conn, Volume(name, created, anonymous=at == 2))
+        for at, (name, internal) in enumerate((("backend", True), ("web", False))):
+            network_id = f"{at + 1:x}" * 64
+            core.networks.add(
+                conn,
+                Network(
+                    network_id, name, "bridge", f"sv-{network_id[:12]}",
+                    f"10.89.{at + 1}.0/24", f"10.89.{at + 1}.1", internal, True,
+                    {"team": "shop"}, {}, FIXED_NOW - 7200,
+                ),
+            )  # fmt: skip
+    pods = PodStore(core.db)
+    meta = pb.PodSandboxMetadata(name="web-0", namespace="shop", uid="uid-1")
+    config = pb.PodSandboxConfig(metadata=meta, hostname="web-0", labels={"app": "web"})
+    pod = pods.add("bead" * 16, config, "")
+    pods.set_state(pod.id, PodState.READY, ip="10.88.0.7")
+    with core.db.write() as conn:
+        conn.execute("UPDATE pods SET created = ?", (FIXED_NOW - 600,))
 
 
 @pytest.fixture
@@ -110,7 +142,37 @@ def test_help_screen(snap_compare: Callable[..., bool], config: Config) -> None:
 
 def test_unavailable_panel(snap_compare: Callable[..., bool], config: Config) -> None:
     app = fixed_app(config, theme="dark", start_panel="images")
-    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded("images", "3"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=loaded("images", "6"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_volumes_panel(
+    snap_compare: Callable[..., bool], config: Config, size: tuple[int, int]
+) -> None:
+    # The detail pane is hidden (i): it shows the temporary root's path.
+    app = fixed_app(config, theme="dark", start_panel="volumes")
+    hidden = loaded("volumes", "i", then=lambda p: not _panel(p, "volumes").show_detail)
+    assert snap_compare(app, terminal_size=size, run_before=hidden)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_networks_panel(
+    snap_compare: Callable[..., bool], config: Config, size: tuple[int, int]
+) -> None:
+    app = fixed_app(config, theme="dark", start_panel="networks")
+    assert snap_compare(app, terminal_size=size, run_before=loaded("networks"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_pods_panel(
+    snap_compare: Callable[..., bool], config: Config, size: tuple[int, int]
+) -> None:
+    app = fixed_app(config, theme="dark", start_panel="pods")
+    assert snap_compare(app, terminal_size=size, run_before=loaded("pods"))
+
+
+def _panel(pilot: Pilot[None], ident: str) -> Panel:
+    return pilot.app.query_one(f"#{ident}", Panel)
 
 
 def test_high_contrast_theme(snap_compare: Callable[..., bool], config: Config) -> None:

@@ -1,0 +1,154 @@
+"""The Pods panel: the CRI's pod sandboxes in this store, read-only.
+
+Pods are made and removed by kubelet or crictl through the CRI that
+``servin-tui --headless`` serves; the TUI shows them and their containers.
+Reading them loads the CRI's protobuf modules, so the panel reads nothing
+until it is first shown, and the TUI starts without them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widget import Widget
+
+from servin_core.events import Event
+from servin_tui.app.backend import Backend, PodSandbox
+from servin_tui.app.panel import Panel
+from servin_tui.app.rows import Clock, Row
+from servin_tui.cli.humanize import human_age
+
+__all__ = ["PodsPanel", "pod_row"]
+
+_POLL_SECONDS = 2.0
+
+
+def pod_row(pod: PodSandbox, now: float | None = None) -> Row:
+    """POD ID NAME NAMESPACE STATE IP CONTAINERS CREATED, as crictl pods."""
+    now = time.time() if now is None else now
+    state = "Ready" if pod.state == "ready" else "NotReady"
+    return Row(
+        pod.id,
+        pod.id,
+        (
+            pod.id[:13],
+            pod.name,
+            pod.namespace,
+            state,
+            pod.ip,
+            str(len(pod.containers)),
+            human_age(pod.created, now),
+        ),
+        (None, None, None, None, None, len(pod.containers), pod.created),
+    )
+
+
+class PodsPanel(Panel):
+    """Every pod sandbox, ready or not."""
+
+    TITLE = "Pods"
+    COLUMNS = (
+        ("id", "POD ID"),
+        ("name", "NAME"),
+        ("namespace", "NAMESPACE"),
+        ("state", "STATE"),
+        ("ip", "IP"),
+        ("containers", "CONTAINERS"),
+        ("created", "CREATED"),
+    )
+    SORT = ("created", True)
+    COMMANDS = (
+        ("Pods: filter", "Show only pods matching a text", "filter"),
+        ("Pods: sort", "Sort by the next column", "sort"),
+    )
+    EMPTY = (
+        "No pods. Pods are made through the CRI, not from here: run "
+        "`servin-tui --headless` and point kubelet or crictl at its cri.sock "
+        "(for instance `crictl runp pod.json`). They appear here as they are made."
+    )
+
+    def __init__(self, backend: Backend, clock: Clock, *, id: str) -> None:
+        super().__init__(backend, clock, id=id)
+        self._was_shown = False
+        self._reading = False
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # TODO: the CRI records no events for pods (run, stop, remove), so
+        # the list is read again every two seconds while it is in front;
+        # events from servin_cri's sandbox operations would end the polling.
+        self.set_interval(_POLL_SECONDS, self._poll)
+
+    def wants_load(self) -> bool:
+        return self._was_shown
+
+    def shown(self) -> None:
+        if not self._was_shown:
+            self._was_shown = True
+            self.reload()
+
+    def _poll(self) -> None:
+        # Not while a read is on its way: a new one would cancel it, and a
+        # slow store would then never be shown.
+        if self._was_shown and not self._reading and _in_front(self):
+            self.reload()
+
+    async def fetch_all(self) -> Sequence[PodSandbox]:
+        self._reading = True
+        try:
+            return await self.backend.list_pods()
+        finally:
+            self._reading = False
+
+    async def on_core_events(self, events: Sequence[Event]) -> None:
+        # A pod's containers are the core's: their comings and goings
+        # change its CONTAINERS count (there are few pods: read them all).
+        if self._was_shown and any(
+            e.type == "container" and e.action in ("create", "destroy") for e in events
+        ):
+            self.reload()
+
+    def rows_of(self, obj: PodSandbox, now: float) -> list[Row]:
+        return [pod_row(obj, now)]
+
+    async def detail(self, row: Row) -> Text | str:
+        pod = self.objects.get(row.owner)
+        return "" if pod is None else pod_detail(pod)
+
+
+def pod_detail(pod: PodSandbox) -> Text:
+    """What crictl inspectp would show first."""
+    text = Text()
+    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(pod.created))
+    containers = ", ".join(f"{name} ({cid[:12]})" for cid, name in pod.containers)
+    for label, value in (
+        ("ID", pod.id),
+        ("Name", pod.name),
+        ("Namespace", pod.namespace),
+        ("UID", pod.uid),
+        ("Attempt", str(pod.attempt)),
+        ("State", pod.state),
+        ("IP", pod.ip or "none (loopback only)"),
+        ("Hostname", pod.hostname),
+        ("Runtime", pod.runtime_handler),
+        ("Created", created),
+        ("Containers", containers or "none"),
+        ("Labels", ", ".join(f"{k}={v}" for k, v in sorted(pod.labels.items()))),
+        (
+            "Annotations",
+            ", ".join(f"{k}={v}" for k, v in sorted(pod.annotations.items())),
+        ),
+    ):
+        if value:
+            text.append(f"{label:<12}", style="bold")
+            text.append(f"{value}\n")
+    return text
+
+
+def _in_front(widget: Widget) -> bool:
+    """Whether ``widget`` is on the screen in front (its tab chosen)."""
+    if widget.screen is not widget.app.screen:
+        return False
+    return all(node.display for node in widget.ancestors_with_self)
