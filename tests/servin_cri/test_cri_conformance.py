@@ -245,31 +245,3 @@ async def test_the_primary_group_is_among_the_reported_groups(
     linux = status.status.user.linux
     assert (linux.uid, linux.gid) == (1000, 1000)
     assert sorted(linux.supplemental_groups) == [1000, 1234]
-
-
-async def test_an_image_volume_is_unimplemented(
-    ready: tuple[Cri, str], tmp_path: Path
-) -> None:
-    # UNIMPLEMENTED is how kubelet and critest learn a runtime lacks them.
-    cri, image = ready
-    config = pod_config(tmp_path)
-    pod = await run_pod(cri, config)
-    volume = pb.Mount(
-        container_path="/image", readonly=True, image=pb.ImageSpec(image=image)
-    )
-    request = pb.CreateContainerRequest(
-        pod_sandbox_id=pod,
-        sandbox_config=config,
-        config=pb.ContainerConfig(
-            metadata=pb.ContainerMetadata(name="with-image"),
-            image=pb.ImageSpec(image=image),
-            mounts=[volume],
-        ),
-    )
-
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await cri.runtime.CreateContainer(request)
-
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
-    assert "with-image" in (caught.value.details() or "")
-    assert "image volumes" in (caught.value.details() or "")
