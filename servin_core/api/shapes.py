@@ -106,7 +106,6 @@ def container_inspect(core: Core, container: Container) -> dict[str, Any]:
     # docker SDK clients read logs only for some drivers; conmon's file is
     # read through the logs endpoint whatever its format.
     details["HostConfig"]["LogConfig"] = {"Type": "json-file", "Config": {}}
-    details["HostConfig"] |= _more_limits(container)
     details["GraphDriver"] = {
         "Name": "overlay",
         "Data": {
@@ -116,19 +115,6 @@ def container_inspect(core: Core, container: Container) -> dict[str, Any]:
         },
     }
     return details
-
-
-def _more_limits(container: Container) -> dict[str, Any]:
-    """Limits the CLI's inspect leaves out (``update`` changes them)."""
-    resources = container.config.resources
-    return {
-        "MemoryReservation": resources.memory_reservation or 0,
-        "CpuQuota": resources.cpu_quota or 0,
-        "CpuPeriod": resources.cpu_period or 0,
-        "CpusetCpus": resources.cpuset_cpus or "",
-        "CpusetMems": resources.cpuset_mems or "",
-        "BlkioWeight": resources.blkio_weight or 0,
-    }
 
 
 def _ports(core: Core, container: Container) -> list[dict[str, Any]]:

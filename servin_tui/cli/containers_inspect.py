@@ -162,9 +162,15 @@ def _host_config(container: Container) -> dict[str, Any]:
         "Init": config.init or None,
         "Memory": resources.memory or 0,
         "MemorySwap": resources.memory_swap or 0,
+        "MemoryReservation": resources.memory_reservation or 0,
         "NanoCpus": resources.nano_cpus or 0,
         "CpuShares": resources.cpu_shares or 0,
+        "CpuQuota": resources.cpu_quota or 0,
+        "CpuPeriod": resources.cpu_period or 0,
+        "CpusetCpus": resources.cpuset_cpus or "",
+        "CpusetMems": resources.cpuset_mems or "",
         "PidsLimit": resources.pids_limit,
+        "BlkioWeight": resources.blkio_weight or 0,
         "Ulimits": [
             {"Name": u.name, "Soft": u.soft, "Hard": u.hard} for u in resources.ulimits
         ]

@@ -120,6 +120,8 @@ def test_update_of_a_stopped_container_takes_effect_at_its_next_start(
     assert cpu_quota(ident) == "20000 100000"
     assert host_config(daemon, "later")["Memory"] == 48 * MIB
     assert host_config(daemon, "later")["CpuQuota"] == 20000
+    shown_by_cli = json.loads(daemon.servin_ok("inspect", "later"))[0]
+    assert shown_by_cli["HostConfig"]["CpuQuota"] == 20000
 
 
 def test_pids_limit_minus_one_removes_a_running_containers_limit(
