@@ -58,6 +58,11 @@ class State(enum.StrEnum):
     def can_exec(self) -> bool:
         return self is State.RUNNING
 
+    def can_update(self) -> bool:
+        """Limits change in place for these; a restarting, removing or dead
+        one has no settled cgroup or row to change."""
+        return self in (State.CREATED, State.RUNNING, State.PAUSED, State.EXITED)
+
     def can_remove(self, *, force: bool) -> bool:
         return force or self in (State.CREATED, State.EXITED, State.DEAD)
 

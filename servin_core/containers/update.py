@@ -27,7 +27,6 @@ from servin_core.containers.model import (
     ContainerConfig,
     Resources,
     RestartPolicy,
-    State,
     config_to_json,
 )
 from servin_core.containers.paths import ContainerPaths
@@ -65,9 +64,6 @@ class ResourceChange:
         return all(v is None for v in dataclasses.asdict(self).values())
 
 
-_UPDATABLE = (State.CREATED, State.RUNNING, State.PAUSED, State.EXITED)
-
-
 async def update(core: Core, text: str, change: ResourceChange) -> Container:
     """Apply ``change`` to the container ``text`` names; the container as
     stored afterwards."""
@@ -79,12 +75,7 @@ def update_locked(
 ) -> Container:
     """:func:`update` for a container whose lock the caller holds."""
     container = refresh(core, container)
-    if container.state not in _UPDATABLE:
-        raise Conflict(
-            "container",
-            container.name,
-            f"cannot update a container that is {container.state}",
-        )
+    container.state.require(container.state.can_update(), container.name, "update")
     config = _merged(container, change)
     try:
         limits = cgroup_limits(config)
