@@ -263,3 +263,35 @@ async def test_streamed_stats_come_sample_by_sample_with_the_updated_limit(
     assert samples[0]["read"] != samples[1]["read"]
     assert all(s["memory_stats"]["limit"] == 72 * MIB for s in samples)
     assert all(s["pids_stats"]["current"] == 1 for s in samples)
+
+
+def test_limits_the_kernel_would_refuse_are_refused_by_name(
+    daemon: Daemon, busybox: str
+) -> None:
+    daemon.docker_ok(
+        "create", "--name", "picky", "--memory", "32m", "--cpu-quota", "50000",
+        busybox, "true",
+    )  # fmt: skip
+
+    refusals = {
+        "cpu-period": daemon.servin("update", "--cpu-period", "500", "picky"),
+        "cpus": daemon.servin("update", "--cpus", "1", "picky"),
+        "cpuset-cpus": daemon.servin("update", "--cpuset-cpus", "one", "picky"),
+        "memory-reservation": daemon.servin(
+            "update", "--memory-reservation", "40m", "picky"
+        ),
+        "blkio-weight": daemon.servin("update", "--blkio-weight", "5", "picky"),
+    }
+
+    for flag, refused in refusals.items():
+        assert refused.returncode == 1, flag
+        assert "picky" in refused.stderr and flag in refused.stderr, refused.stderr
+    config = host_config(daemon, "picky")
+    keys = ("CpuPeriod", "NanoCpus", "CpusetCpus", "MemoryReservation")
+    unchanged = {
+        "CpuPeriod": 0,
+        "NanoCpus": 0,
+        "CpusetCpus": "",
+        "MemoryReservation": 0,
+    }
+    assert {key: config[key] for key in keys} == unchanged
