@@ -10,15 +10,17 @@ or for the default network, and said in a notification), ``x`` prunes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
-from servin_core.network.model import Network
 from servin_tui.app.counted import CountedPanel
 from servin_tui.app.rows import Row
+
+if TYPE_CHECKING:
+    from servin_core.network.model import Network
 
 __all__ = ["NetworksPanel", "network_row"]
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
 from textual.binding import Binding
 
 from servin_core.events import Event
-from servin_core.volumes.model import Volume
 from servin_tui.app.counted import CountedPanel
 from servin_tui.app.rows import Row
 from servin_tui.cli.humanize import human_age, human_size
+
+if TYPE_CHECKING:
+    from servin_core.volumes.model import Volume
 
 __all__ = ["VolumesPanel", "volume_row"]
 
