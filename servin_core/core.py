@@ -8,7 +8,9 @@ snapshots and the stale leases that protected them.
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from servin_core import log
 from servin_core.config import Config
@@ -17,9 +19,11 @@ from servin_core.events import EventLog
 from servin_core.images.content import ContentStore
 from servin_core.images.snapshots import Snapshotter
 from servin_core.images.store import ImageStore
-from servin_core.network.store import NetworkStore
 from servin_core.state.db import Database
 from servin_core.state.leases import Leases
+
+if TYPE_CHECKING:
+    from servin_core.network.store import NetworkStore
 
 __all__ = ["Core"]
 
@@ -36,9 +40,16 @@ class Core:
         self.snapshots = Snapshotter(data / "snapshots", self.db)
         self.images = ImageStore(self.db, self.events)
         self.containers = ContainerStore(self.db, self.events)
-        self.networks = NetworkStore(self.db, self.events)
         self.leases = Leases(self.db)
         self.leases.collect = self._collect
+
+    @cached_property
+    def networks(self) -> NetworkStore:
+        # Made on first use: a run without networks (--network none) and
+        # commands without containers do not import the network's modules.
+        from servin_core.network.store import NetworkStore
+
+        return NetworkStore(self.db, self.events)
 
     @classmethod
     def open(cls, config: Config) -> Core:

@@ -9,12 +9,15 @@ throughout, so that no other process takes its directories for orphans.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
+import sqlite3
 import time
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core.containers.attachments import may_join_networks, may_use_volumes
 from servin_core.containers.model import Container, ContainerConfig, State
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.runtime import select_runtime
@@ -22,23 +25,12 @@ from servin_core.containers.spec import check_config, command_of
 from servin_core.containers.store import check_name, new_container_id
 from servin_core.errors import InvalidArgument
 from servin_core.images.inspect import config_of
-from servin_core.network.plan import (
-    add_endpoints,
-    pin_shared_network,
-    plan_networks,
-)
 from servin_core.state.locks import object_lock
-from servin_core.volumes.attach import (
-    forget_made,
-    make_directories,
-    requests_of,
-    volume_locks,
-)
-from servin_core.volumes.attach import record as record_volumes
-from servin_core.volumes.inherit import inherit_volumes
 
 if TYPE_CHECKING:
     from servin_core.core import Core
+    from servin_core.network.plan import EndpointPlan
+    from servin_core.volumes.attach import VolumeRequest
 
 __all__ = ["create_sync", "generate_name"]
 
@@ -66,13 +58,24 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
     name = check_name(name) if name else generate_name(core)
     image = core.images.resolve(config.image)
     image_config = config_of(core, image).get("config") or {}
-    config = inherit_volumes(core, config)
+    # The volume and network modules are imported only for a container
+    # that may have some (see attachments.py).
+    volumes: list[VolumeRequest] = []
+    if may_use_volumes(config, image_config):
+        from servin_core.volumes.attach import requests_of
+        from servin_core.volumes.inherit import inherit_volumes
+
+        config = inherit_volumes(core, config)
+        volumes = requests_of(config, image_config)
     if not command_of(config, image_config):
         raise InvalidArgument("container", name, "no command specified")
     check_config(config, name)
-    volumes = requests_of(config, image_config)
-    config = pin_shared_network(core, config)
-    networks = plan_networks(core, config, name)
+    networks: list[EndpointPlan] = []
+    if may_join_networks(config):
+        from servin_core.network.plan import pin_shared_network, plan_networks
+
+        config = pin_shared_network(core, config)
+        networks = plan_networks(core, config, name)
     runtime = select_runtime(core.config, config.runtime)
 
     container = Container(
@@ -89,25 +92,59 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
     paths = ContainerPaths.of(core.config, container.id)
     with (
         object_lock(core.config.run_dir, "container", container.id),
-        volume_locks(core, volumes),
+        _volume_locks(core, volumes),
     ):
         with core.db.write() as conn:
             core.containers.add(conn, container)
-            made = record_volumes(core, conn, container.id, volumes)
-            add_endpoints(core, conn, container.id, networks)
+            made = _record_volumes(core, conn, container.id, volumes)
+            if networks:
+                from servin_core.network.plan import add_endpoints
+
+                add_endpoints(core, conn, container.id, networks)
         try:
             paths.data.mkdir(parents=True, mode=0o700)
             paths.upper.mkdir()
             paths.work.mkdir()
             paths.rootfs.mkdir()
-            make_directories(core, made)
+            if made:
+                from servin_core.volumes.attach import make_directories
+
+                make_directories(core, made)
         except BaseException:
             shutil.rmtree(paths.data, ignore_errors=True)
             with core.db.write() as conn:
                 core.containers.delete(conn, container)
-            forget_made(core, made)
+            if made:
+                from servin_core.volumes.attach import forget_made
+
+                forget_made(core, made)
             raise
     log.for_object(log.containers, "container", container.id).info(
         "created %s from %s", name, image.id
     )
     return container
+
+
+def _volume_locks(
+    core: Core, requests: list[VolumeRequest]
+) -> contextlib.AbstractContextManager[None]:
+    if not requests:
+        return contextlib.nullcontext()
+    from servin_core.volumes.attach import volume_locks
+
+    return volume_locks(core, requests)
+
+
+def _record_volumes(
+    core: Core,
+    conn: sqlite3.Connection,
+    container_id: str,
+    requests: list[VolumeRequest],
+) -> list[str]:
+    """The volumes' rows, in the caller's transaction; the names of the
+    volumes made for them."""
+    if not requests:
+        return []
+    from servin_core.volumes.attach import record
+
+    return record(core, conn, container_id, requests)

@@ -23,6 +23,7 @@ import time
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core.containers.attachments import may_join_networks
 from servin_core.containers.cgroups import remove_cgroups
 from servin_core.containers.conmon import process_alive
 from servin_core.containers.model import Container, State
@@ -138,6 +139,8 @@ def release_resources(core: Core, container: Container) -> None:
         log.for_object(log.containers, "container", container.id).warning(
             "cgroups not removed: %s", ", ".join(map(str, stuck))
         )
+    if not may_join_networks(container.config):
+        return  # nothing joined: no endpoint, no pinned namespace
     # Imported here: every command that opens the core reconciles, and
     # most (exec, ps, logs) never get this far.
     from servin_core.network.attach import leave_networks

@@ -18,6 +18,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core.containers.attachments import image_config_of, may_use_volumes
 from servin_core.containers.model import Container, State
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.reconcile import (
@@ -27,7 +28,7 @@ from servin_core.containers.reconcile import (
 )
 from servin_core.containers.rootfs import unmount_rootfs
 from servin_core.containers.stop import kill_locked
-from servin_core.errors import Conflict
+from servin_core.errors import Conflict, ServinError
 from servin_core.state.locks import try_object_lock
 
 if TYPE_CHECKING:
@@ -57,21 +58,35 @@ def remove_locked(
             container = collect_exit(core, container)
 
     release_resources(core, container)
-    # Imported here: every command that opens a core with containers
-    # imports this module for remove_orphans.
-    from servin_core.volumes.attach import anonymous_volumes
-    from servin_core.volumes.operations import remove_unused
-
     paths = ContainerPaths.of(core.config, container.id)
     anonymous = []
-    if volumes or container.config.auto_remove:
+    if (volumes or container.config.auto_remove) and _may_have_volumes(core, container):
+        # Imported here: every command that opens a core with containers
+        # imports this module for remove_orphans.
+        from servin_core.volumes.attach import anonymous_volumes
+
         anonymous = anonymous_volumes(core, container.id)
     with core.db.write() as conn:
         core.containers.delete(conn, container)
     _remove_files(paths)
-    remove_unused(core, anonymous)
+    if anonymous:
+        from servin_core.volumes.operations import remove_unused
+
+        remove_unused(core, anonymous)
     log.for_object(log.containers, "container", container.id).info("removed")
     return container
+
+
+def _may_have_volumes(core: Core, container: Container) -> bool:
+    """Whether ``container`` may hold anonymous volumes (see attachments.py);
+    True when its image's configuration cannot be read."""
+    if container.config.mounts or container.config.volumes_from:
+        return True
+    try:
+        image_config = image_config_of(core, container)
+    except (ServinError, OSError, ValueError):
+        return True
+    return may_use_volumes(container.config, image_config)
 
 
 def _remove_files(paths: ContainerPaths) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servin_core.containers.etcfiles import write_etc_files
 from servin_core.containers.model import Container, ContainerConfig
@@ -22,7 +22,9 @@ from servin_core.containers.resources import apply_resources
 from servin_core.containers.security import apply_security
 from servin_core.containers.users import resolve_groups, resolve_user
 from servin_core.errors import InvalidArgument
-from servin_core.network.attach import Joined
+
+if TYPE_CHECKING:
+    from servin_core.network.attach import Joined
 
 __all__ = [
     "DEFAULT_PATH",
@@ -209,7 +211,8 @@ def build_spec(
 ) -> dict[str, Any]:
     """The spec of ``container`` whose root is mounted at ``paths.rootfs``;
     ``image`` is the image's runtime config (the ``config`` of its blob),
-    ``volumes`` the mounts of the container's volumes."""
+    ``volumes`` the mounts of the container's volumes, ``network`` what
+    joining its networks gave (None: a new namespace with loopback only)."""
     config = container.config
     name = container.name
 
@@ -227,13 +230,13 @@ def build_spec(
         paths.rootfs, config.workdir or image.get("WorkingDir") or "/", name
     )
 
-    network = network or Joined("")
+    # None: a new namespace with loopback only (networks.attach's Joined("")).
     etc = write_etc_files(
         paths.data,
         hostname,
-        addresses=network.addresses,
-        nameservers=network.nameservers,
-        host=network.host,
+        addresses=network.addresses if network else (),
+        nameservers=network.nameservers if network else (),
+        host=network.host if network else False,
     )
     mounts = [
         {"destination": target, "type": "bind", "source": str(source),
@@ -269,7 +272,7 @@ def build_spec(
         "hostname": hostname,
         "mounts": mounts,
         "linux": {
-            "namespaces": _namespaces(network.netns),
+            "namespaces": _namespaces(network.netns if network else ""),
             "cgroupsPath": cgroup_path(container.id, config.cgroup_parent),
             "resources": {},
         },

@@ -20,6 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from servin_core import log
 from servin_core.containers.attach_pending import run_before_start
+from servin_core.containers.attachments import (
+    image_config_of,
+    may_join_networks,
+    may_use_volumes,
+)
 from servin_core.containers.conmon import CreateFailed, launch
 from servin_core.containers.model import Container, State
 from servin_core.containers.paths import ContainerPaths
@@ -28,12 +33,10 @@ from servin_core.containers.rootfs import mount_rootfs
 from servin_core.containers.runtime import RuntimeError_, runtime_of
 from servin_core.containers.spec import build_spec
 from servin_core.errors import InvalidArgument, ServinError, Unavailable
-from servin_core.images.inspect import config_of
-from servin_core.network.attach import join_networks
-from servin_core.volumes.attach import prepare as prepare_volumes
 
 if TYPE_CHECKING:
     from servin_core.core import Core
+    from servin_core.network.attach import Joined
 
 __all__ = ["NOT_EXECUTABLE", "NOT_FOUND", "SERVIN_FAILED", "start_locked", "status_of"]
 
@@ -52,10 +55,27 @@ def status_of(message: str) -> int:
     return SERVIN_FAILED
 
 
-def _image_config(core: Core, container: Container) -> dict[str, Any]:
-    image = core.images.get(container.image_id)
-    runtime_config: dict[str, Any] = config_of(core, image).get("config") or {}
-    return runtime_config
+def _prepare_volumes(
+    core: Core, container: Container, paths: ContainerPaths, image: dict[str, Any]
+) -> list[dict[str, Any]]:
+    # The volume modules only for a container that may have volumes.
+    if not may_use_volumes(container.config, image):
+        return []
+    from servin_core.volumes.attach import prepare
+
+    return prepare(core, container, paths.rootfs)
+
+
+def _join_networks(
+    core: Core, container: Container, image: dict[str, Any]
+) -> Joined | None:
+    """The networks joined; None for a new namespace with loopback only
+    (the network modules are not imported for it)."""
+    if not may_join_networks(container.config):
+        return None
+    from servin_core.network.attach import join_networks
+
+    return join_networks(core, container, image)
 
 
 def _write_spec(paths: ContainerPaths, spec: dict[str, Any]) -> None:
@@ -84,9 +104,9 @@ def start_locked(
     paths.run.mkdir(parents=True, exist_ok=True)
     try:
         mount_rootfs(paths, core.snapshots, container.lowers)
-        volumes = prepare_volumes(core, container, paths.rootfs)
-        image = _image_config(core, container)
-        network = join_networks(core, container, image)
+        image = image_config_of(core, container)
+        volumes = _prepare_volumes(core, container, paths, image)
+        network = _join_networks(core, container, image)
         _write_spec(paths, build_spec(container, image, paths, volumes, network))
         launched = launch(core.config, container, runtime, paths, started_at)
         # Attaches waiting in this process connect before any output.

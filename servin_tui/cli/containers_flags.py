@@ -191,6 +191,8 @@ def build_request(
 
 def _publish(specs: list[str]) -> list[str]:
     """``-p`` values, checked now so that a bad one names the flag."""
+    if not specs:
+        return []  # without importing the network's model
     from servin_core.network.model import parse_publish
 
     for spec in specs:
