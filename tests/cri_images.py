@@ -16,7 +16,12 @@ configuration this module writes. By hand::
     python tests/cri_images.py --root DIR [--cni-conf-dir NETD] [--shell FILE]
     servin-tui --root DIR --config DIR/cri-images/servin.toml --headless
     critest --runtime-endpoint unix://DIR/run/cri.sock \
-        --image-endpoint unix://DIR/run/cri.sock -ginkgo.v
+        --image-endpoint unix://DIR/run/cri.sock \
+        -ginkgo.skip 'AppArmor|SELinux|NRI' -ginkgo.v
+
+(AppArmor needs a kernel with it, NRI a runtime with it; Servin has no
+NRI.) NETD is best a directory of its own with one bridge configuration
+on a subnet nothing else routes, with portmap for the host-port specs.
 
 The script prints the configuration's path and the registry's address (the
 registry keeps running; its PID is printed to stop it).
