@@ -34,7 +34,10 @@ class EventsPanel(Panel):
     )
     SORT = ("time", True)
     COMMANDS = (("Events: filter", "Show only events matching a text", "filter"),)
-    EMPTY = "No events yet: they appear here as images and containers change."
+    EMPTY = (
+        "No events yet: they appear here as images, containers, volumes and "
+        "networks change."
+    )
 
     @work(exclusive=True, group="reload")
     async def reload(self) -> None:

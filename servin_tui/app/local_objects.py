@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from servin_core.errors import NotFound
+from servin_core.errors import NotFound, Unavailable
 from servin_tui.app.backend import PodSandbox, PruneResult
 
 if TYPE_CHECKING:
@@ -134,7 +134,14 @@ class LocalObjects:
         return await self._call(self._pods)
 
     def _pods(self) -> list[PodSandbox]:
-        from servin_cri.pod_store import PodStore
+        try:
+            from servin_cri.pod_store import PodStore
+        except ImportError as e:
+            # grpcio and protobuf come with Servin; a trimmed install may
+            # lack them, and then has no CRI to make pods either.
+            raise Unavailable(
+                "pods", "", f"the CRI's modules cannot be loaded here: {e}"
+            ) from e
 
         store = PodStore(self._core.db)
         members: dict[str, list[tuple[str, str]]] = {}

@@ -73,6 +73,7 @@ class PodsPanel(Panel):
         super().__init__(backend, clock, id=id)
         self._was_shown = False
         self._reading = False
+        self._failed = False
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -85,22 +86,30 @@ class PodsPanel(Panel):
         return self._was_shown
 
     def shown(self) -> None:
-        if not self._was_shown:
+        if not self._was_shown or self._failed:
             self._was_shown = True
             self.reload()
 
     def _poll(self) -> None:
         # Not while a read is on its way: a new one would cancel it, and a
         # slow store would then never be shown.
-        if self._was_shown and not self._reading and _in_front(self):
+        # Nor after a failure, which was said once: choosing the tab again
+        # tries again.
+        quiet = self._reading or self._failed
+        if self._was_shown and not quiet and _in_front(self):
             self.reload()
 
     async def fetch_all(self) -> Sequence[PodSandbox]:
         self._reading = True
         try:
-            return await self.backend.list_pods()
+            pods = await self.backend.list_pods()
+        except Exception:  # not a cancel: the next read replaces this one
+            self._failed = True
+            raise
         finally:
             self._reading = False
+        self._failed = False
+        return pods
 
     async def on_core_events(self, events: Sequence[Event]) -> None:
         # A pod's containers are the core's: their comings and goings

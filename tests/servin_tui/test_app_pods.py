@@ -154,3 +154,20 @@ asyncio.run(main())
         timeout=120,
     )
     assert out.stdout.split() == ["before", "False", "after", "True"]
+
+
+async def test_without_the_cri_modules_the_panel_says_so(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An install without grpcio and protobuf cannot be made here: the
+    # module's import is made to fail as it would fail there.
+    monkeypatch.setitem(sys.modules, "servin_cri.pod_store", None)
+    app = make_app(config, start_panel="pods")
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.shown, "a notification")
+        await pilot.pause(2.5)  # past a poll: said once, not again
+        [(severity, _, message)] = app.shown
+        assert severity == "error"
+        assert message.startswith("pods: the CRI's modules cannot be loaded here")
+        assert app.is_running
