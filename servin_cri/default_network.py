@@ -15,6 +15,7 @@ from typing import Any
 from servin_core.network.conflist import CNI_VERSION, ipam_dir
 from servin_core.network.forwarding import ensure_forwarding
 from servin_core.network.manage import ensure_default
+from servin_core.network.masquerade import ensure_masquerade
 from servin_core.network.model import DEFAULT_NETWORK
 from servin_cri.cni import NetworkVerdict, find_network, has_plugin
 from servin_cri.node import Node
@@ -45,6 +46,9 @@ def default_conflist(node: Node) -> dict[str, Any]:
     on first use, as for containers)."""
     network = ensure_default(node.core)
     ensure_forwarding(network.name)
+    # The network's one masquerade rule, as for containers: the bridge
+    # plugin's ipMasq would add a chain per pod.
+    ensure_masquerade(node.core, network)
     ipam = {
         "type": "host-local",
         # Shared with Servin's containers: one allocator per subnet.
@@ -60,7 +64,7 @@ def default_conflist(node: Node) -> dict[str, Any]:
                 "type": "bridge",
                 "bridge": network.bridge,
                 "isGateway": True,
-                "ipMasq": True,
+                "ipMasq": False,
                 "hairpinMode": True,
                 "ipam": ipam,
             },

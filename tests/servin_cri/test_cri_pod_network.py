@@ -218,6 +218,12 @@ async def test_an_empty_cni_directory_puts_pods_on_servins_default_network(
     # The lease is in the allocator Servin's containers use, under the pod.
     lease = ipam_dir(cri.core.config.data_dir) / "servin" / address
     assert lease.read_text().split()[0] == pod
+    # Outbound NAT is the network's one rule, not a chain of the pod's.
+    nat = subprocess.run(
+        ["iptables-save", "-t", "nat"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"-A SERVIN-POSTROUTING -s {SUBNET} " in nat
+    assert pod[:12] not in nat
 
     await cri.runtime.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod))
     assert not lease.exists()
