@@ -30,6 +30,7 @@ from aiohttp import web
 from servin_core.api import params
 from servin_core.api.app import API_VERSION, SERVIN_VERSION, core_of
 from servin_core.api.events import event_rows, parse_time
+from servin_core.api.system import runtime_choice
 from servin_core.errors import InvalidArgument, NotFound
 from servin_core.events import Event
 
@@ -65,11 +66,8 @@ def _cgroup() -> dict[str, Any]:
 
 
 def _runtime(core: Core) -> dict[str, Any]:
-    from servin_core.containers.runtime import unusable_reason
-
     configured = core.config.default_runtime
-    why_not = unusable_reason(core.config, configured)
-    chosen = "runc" if why_not else configured
+    chosen, why_not = runtime_choice(core.config)
     if not why_not:
         reason = f"{configured} is the configured runtime and runs containers here"
     else:

@@ -29,9 +29,10 @@ from servin_core.api.app import (
 from servin_core.errors import InvalidArgument
 
 if TYPE_CHECKING:
+    from servin_core.config import Config
     from servin_core.core import Core
 
-__all__ = ["register"]
+__all__ = ["register", "runtime_choice"]
 
 _GO_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 
@@ -127,8 +128,45 @@ def _mem_total() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
+def runtime_choice(config: Config) -> tuple[str, str]:
+    """The runtime new containers get, and why the configured one is not
+    it ("" when it is): crun falls back to runc where it cannot run."""
+    from servin_core.containers.runtime import unusable_reason
+
+    why_not = unusable_reason(config, config.default_runtime)
+    if why_not:
+        return "runc", why_not
+    return config.default_runtime, ""
+
+
+def _swap_limit() -> bool:
+    """cgroup v1 accounts swap only with swapaccount=1 (then the memsw
+    files exist); v2 always can."""
+    v1 = Path("/sys/fs/cgroup/memory")
+    return not v1.is_dir() or (v1 / "memory.memsw.limit_in_bytes").exists()
+
+
+def _forwarding() -> bool:
+    try:
+        return Path("/proc/sys/net/ipv4/ip_forward").read_text().strip() == "1"
+    except OSError:
+        return False
+
+
+def _init_binary() -> str:
+    return next((name for name in ("catatonit", "tini") if shutil.which(name)), "")
+
+
 async def info(request: web.Request) -> web.Response:
     core = core_of(request)
+    chosen, why_not = await asyncio.to_thread(runtime_choice, core.config)
+    warnings = []
+    if why_not:
+        configured = core.config.default_runtime
+        warnings.append(
+            f"WARNING: {configured} cannot run containers here ({why_not}):"
+            f" containers run with {chosen}"
+        )
     containers = core.containers.list()
     states = [str(c.state) for c in containers]
     cgroup_v2 = Path("/sys/fs/cgroup/cgroup.controllers").exists()
@@ -160,13 +198,13 @@ async def info(request: web.Request) -> web.Response:
                 "Log": ["k8s-file"],
             },
             "MemoryLimit": True,
-            "SwapLimit": True,
+            "SwapLimit": _swap_limit(),
             "CpuCfsPeriod": True,
             "CpuCfsQuota": True,
             "CPUShares": True,
             "PidsLimit": True,
             "OomKillDisable": False,
-            "IPv4Forwarding": True,
+            "IPv4Forwarding": _forwarding(),
             "Debug": False,
             "NFd": len(os.listdir("/proc/self/fd")),
             "NGoroutines": 0,
@@ -195,7 +233,7 @@ async def info(request: web.Request) -> web.Response:
             "Labels": [],
             "ExperimentalBuild": False,
             "Runtimes": runtimes,
-            "DefaultRuntime": core.config.default_runtime,
+            "DefaultRuntime": chosen,
             "Swarm": {
                 "NodeID": "",
                 "NodeAddr": "",
@@ -206,9 +244,9 @@ async def info(request: web.Request) -> web.Response:
             },
             "LiveRestoreEnabled": True,
             "Isolation": "",
-            "InitBinary": "catatonit",
+            "InitBinary": _init_binary(),
             "SecurityOptions": ["name=seccomp,profile=builtin"],
-            "Warnings": [],
+            "Warnings": warnings,
         }
     )
 

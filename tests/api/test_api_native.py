@@ -52,6 +52,11 @@ async def test_info_says_how_this_host_runs_containers(
     assert info["data_dir"] == str(daemon.root)
     assert info["runtime"]["chosen"] == runtime_used
     assert runtime_used in info["runtime"]["reason"]
+    # docker info agrees, and says so when the configured runtime is not used.
+    assert docker_info["DefaultRuntime"] == runtime_used
+    if runtime_used != info["runtime"]["configured"]:
+        warned = " ".join(docker_info["Warnings"])
+        assert info["runtime"]["configured"] in warned and runtime_used in warned
     assert str(info["cgroup"]["version"]) == docker_info["CgroupVersion"]
     hybrid = Path("/sys/fs/cgroup/unified/cgroup.controllers").exists()
     if info["cgroup"]["version"] == 1:
