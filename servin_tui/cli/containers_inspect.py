@@ -13,9 +13,8 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from servin_core.errors import NotFound, ServinError
+from servin_core.errors import NotFound
 from servin_tui.cli.command import Command, Session
-from servin_tui.cli.template import Template, go_json
 
 if TYPE_CHECKING:
     from servin_core.containers.model import Container, Mount
@@ -284,24 +283,12 @@ async def _run(session: Session, args: argparse.Namespace) -> int:
         "image": _inspect_image,
         "any": _inspect_any,
     }[kind]
-    template = Template(args.format) if args.format else None
-    core = session.core()
-    found: list[dict[str, Any]] = []
-    missing: list[ServinError] = []
-    for name in args.names:
-        try:
-            found.append(finder(core, name))
-        except ServinError as e:
-            missing.append(e)
+    from servin_tui.cli.inspect import print_inspected
 
-    if template is None:
-        session.out(go_json(found, indent=4))
-    else:
-        for details in found:
-            session.out(template.render(details))
-    for error in missing:
-        session.warn(f"Error: {error}")
-    return 1 if missing else 0
+    core = session.core()
+    return print_inspected(
+        session, args.names, lambda name: finder(core, name), args.format
+    )
 
 
 COMMANDS = [

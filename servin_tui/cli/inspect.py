@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from servin_core.errors import ServinError
@@ -11,7 +12,7 @@ from servin_tui.cli.humanize import go_time, human_age, human_size, parse_time
 from servin_tui.cli.output import Column, print_rows
 from servin_tui.cli.template import Template, go_json
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "print_inspected"]
 
 _CREATED_BY_WIDTH = 45
 
@@ -32,13 +33,31 @@ async def _run_inspect(session: Session, args: argparse.Namespace) -> int:
     same)."""
     from servin_core.images.inspect import inspect
 
-    template = Template(args.format) if args.format else None
     core = session.core()
+    return print_inspected(
+        session,
+        args.names,
+        lambda name: inspect(core, core.images.resolve(name)),
+        args.format,
+    )
+
+
+def print_inspected(
+    session: Session,
+    names: Iterable[str],
+    details_of: Callable[[str], dict[str, Any]],
+    template_text: str | None,
+) -> int:
+    """Print the details of every object found (a JSON array, or each
+    through the template), then one error line per name not found: a script
+    gets the found part and still sees the failure, as with docker. The
+    command's exit status."""
+    template = Template(template_text) if template_text else None
     found: list[dict[str, Any]] = []
     missing: list[ServinError] = []
-    for name in args.names:
+    for name in names:
         try:
-            found.append(inspect(core, core.images.resolve(name)))
+            found.append(details_of(name))
         except ServinError as e:
             missing.append(e)
 

@@ -58,26 +58,16 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
 async def _run_inspect(session: Session, args: argparse.Namespace) -> int:
     from servin_core.network.describe import network_details
     from servin_core.network.manage import ensure_default
-    from servin_tui.cli.template import Template, go_json
+    from servin_tui.cli.inspect import print_inspected
 
-    template = Template(args.format) if args.format else None
     core = session.core()
     ensure_default(core)
-    found, missing = [], []
-    for name in args.names:
-        try:
-            found.append(network_details(core, core.networks.resolve(name)))
-        except ServinError as e:
-            missing.append(e)
-
-    if template is None:
-        session.out(go_json(found, indent=4))
-    else:
-        for details in found:
-            session.out(template.render(details))
-    for error in missing:
-        session.warn(f"Error: {error}")
-    return 1 if missing else 0
+    return print_inspected(
+        session,
+        args.names,
+        lambda name: network_details(core, core.networks.resolve(name)),
+        args.format,
+    )
 
 
 def _configure_rm(parser: argparse.ArgumentParser) -> None:

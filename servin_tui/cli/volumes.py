@@ -69,25 +69,15 @@ def _configure_inspect(parser: argparse.ArgumentParser) -> None:
 async def _run_inspect(session: Session, args: argparse.Namespace) -> int:
     from servin_core.volumes.describe import volume_details
     from servin_core.volumes.operations import get
-    from servin_tui.cli.template import Template, go_json
+    from servin_tui.cli.inspect import print_inspected
 
-    template = Template(args.format) if args.format else None
     core = session.core()
-    found, missing = [], []
-    for name in args.names:
-        try:
-            found.append(volume_details(core, get(core, name)))
-        except ServinError as e:
-            missing.append(e)
-
-    if template is None:
-        session.out(go_json(found, indent=4))
-    else:
-        for details in found:
-            session.out(template.render(details))
-    for error in missing:
-        session.warn(f"Error: {error}")
-    return 1 if missing else 0
+    return print_inspected(
+        session,
+        args.names,
+        lambda name: volume_details(core, get(core, name)),
+        args.format,
+    )
 
 
 def _configure_rm(parser: argparse.ArgumentParser) -> None:
