@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widget import Widget
 
+from servin_core.errors import ServinError
 from servin_core.events import Event
 from servin_tui.app.backend import Backend, PodSandbox
 from servin_tui.app.panel import Panel
@@ -73,7 +74,8 @@ class PodsPanel(Panel):
         super().__init__(backend, clock, id=id)
         self._was_shown = False
         self._reading = False
-        self._failed = False
+        self._failure: str | None = None
+        """The last read's error, said once (None: the last read worked)."""
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -86,16 +88,15 @@ class PodsPanel(Panel):
         return self._was_shown
 
     def shown(self) -> None:
-        if not self._was_shown or self._failed:
+        if not self._was_shown or self._failure is not None:
             self._was_shown = True
             self.reload()
 
     def _poll(self) -> None:
         # Not while a read is on its way: a new one would cancel it, and a
-        # slow store would then never be shown.
-        # Nor after a failure, which was said once: choosing the tab again
-        # tries again.
-        quiet = self._reading or self._failed
+        # slow store would then never be shown. Nor after a failure:
+        # choosing the tab again tries again.
+        quiet = self._reading or self._failure is not None
         if self._was_shown and not quiet and _in_front(self):
             self.reload()
 
@@ -103,12 +104,14 @@ class PodsPanel(Panel):
         self._reading = True
         try:
             pods = await self.backend.list_pods()
-        except Exception:  # not a cancel: the next read replaces this one
-            self._failed = True
+        except (ServinError, OSError) as e:
+            if str(e) == self._failure:
+                return list(self.objects.values())  # said already
+            self._failure = str(e)
             raise
         finally:
             self._reading = False
-        self._failed = False
+        self._failure = None
         return pods
 
     async def on_core_events(self, events: Sequence[Event]) -> None:

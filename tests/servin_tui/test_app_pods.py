@@ -17,6 +17,7 @@ from app_harness import make_app, root_config, until
 
 from servin_core.config import Config
 from servin_core.core import Core
+from servin_core.images.importer import import_image
 from servin_cri.cni import CniLocations
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pb import api_pb2_grpc
@@ -103,6 +104,45 @@ async def test_pods_made_through_the_cri_are_listed_live(
         await until(pilot, lambda: panel.table.row_count == 1, "filtered")
 
 
+async def test_a_pods_containers_are_counted_as_they_come_and_go(
+    config: Config,
+    runtime: api_pb2_grpc.RuntimeServiceStub,
+    busybox_rootfs_tar: Path,
+) -> None:
+    with Core.open(config) as core, busybox_rootfs_tar.open("rb") as rootfs:
+        await import_image(core, rootfs, "box:1")
+    sandbox = pod_config("web")
+    pod = await runtime.RunPodSandbox(pb.RunPodSandboxRequest(config=sandbox))
+    app = make_app(config, start_panel="pods")
+
+    async with app.run_test(size=(140, 30)) as pilot:
+        panel = app.query_one(PodsPanel)
+        await until(pilot, lambda: panel.table.row_count == 1, "the pod")
+        count = lambda: panel.table.model[pod.pod_sandbox_id].cells[5]  # noqa: E731
+        assert count() == "0"
+
+        config_ = pb.ContainerConfig(
+            metadata=pb.ContainerMetadata(name="app"),
+            image=pb.ImageSpec(image="box:1"),
+            command=["sleep", "60"],
+        )
+        request = pb.CreateContainerRequest(
+            pod_sandbox_id=pod.pod_sandbox_id, config=config_, sandbox_config=sandbox
+        )
+        made = await runtime.CreateContainer(request)
+        await until(pilot, lambda: count() == "1", "the pod's container")
+        await until(
+            pilot,
+            lambda: "app (" in str(panel.query_one(".detail-text").render()),
+            "the container in the detail",
+        )
+
+        await runtime.RemoveContainer(
+            pb.RemoveContainerRequest(container_id=made.container_id)
+        )
+        await until(pilot, lambda: count() == "0", "the container gone")
+
+
 async def test_without_pods_the_panel_says_where_they_come_from(
     config: Config,
 ) -> None:
@@ -166,7 +206,8 @@ async def test_without_the_cri_modules_the_panel_says_so(
 
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.shown, "a notification")
-        await pilot.pause(2.5)  # past a poll: said once, not again
+        await pilot.press("1", "3")  # tried again: said once, not again
+        await pilot.pause(0.5)
         [(severity, _, message)] = app.shown
         assert severity == "error"
         assert message.startswith("pods: the CRI's modules cannot be loaded here")
