@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import time
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +22,7 @@ from servin_core.errors import InvalidArgument
 
 __all__ = [
     "MAX_BODY",
+    "before_time",
     "body_json",
     "check_filters",
     "filters_of",
@@ -85,6 +89,30 @@ def check_filters(
     """InvalidArgument naming the first filter ``kind`` does not have."""
     for key in sorted(set(wanted) - allowed):
         raise InvalidArgument("filter", key, f"not supported for {kind}")
+
+
+_DURATION_RE = re.compile(r"(?:\d+(?:\.\d+)?(?:h|m|s|ms))+")
+_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def before_time(value: str, name: str) -> float:
+    """A prune's ``until``: a time (seconds since the epoch or RFC 3339) or a
+    duration before now (``24h``, ``1h30m``, ``90s``), as seconds since the
+    epoch."""
+    if _DURATION_RE.fullmatch(value):
+        parts = _DURATION_PART_RE.findall(value)
+        return time.time() - sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise InvalidArgument(
+            "filter", name, f"{value!r} is neither a time nor a duration such as 24h"
+        ) from None
 
 
 def labels_match(labels: dict[str, str], wanted: list[str]) -> bool:

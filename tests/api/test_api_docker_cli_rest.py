@@ -105,3 +105,44 @@ def test_wait_for_removal_answers_once_the_container_is_gone(
     assert waiting.head.startswith(b"HTTP/1.1 200")
     assert b'"StatusCode": 137' in body
     assert daemon.docker_ok("ps", "-aq") == ""
+
+
+def test_container_prune_removes_only_what_its_filters_name(
+    daemon: Daemon, busybox: str
+) -> None:
+    red = daemon.docker_ok("run", "--label", "team=red", busybox, "true").strip()
+    daemon.docker_ok("run", "--name", "blue", "--label", "team=blue", busybox, "true")
+    running = daemon.docker_ok(
+        "run", "-d", "--label", "team=red", busybox, "sleep", "300"
+    )
+
+    recent = daemon.docker_ok("container", "prune", "-f", "--filter", "until=1h")
+    by_label = daemon.docker_ok(
+        "container", "prune", "-f", "--filter", "label=team=red"
+    )
+    left = daemon.docker_ok("ps", "-a", "--format", "{{.Names}} {{.ID}}")
+    unknown = daemon.docker("container", "prune", "-f", "--filter", "dangling=true")
+    remaining = daemon.docker_ok("container", "prune", "-f")
+
+    assert "Total reclaimed space" in recent and len(left.splitlines()) == 2
+    assert red in by_label
+    assert "blue" in left and running[:12] in left
+    assert unknown.returncode != 0 and "dangling" in unknown.stderr
+    assert "blue" not in daemon.docker_ok("ps", "-a", "--format", "{{.Names}}")
+    assert daemon.docker_ok("ps", "-q") == running[:12] + "\n"
+    assert remaining.strip()
+
+
+def test_prunes_refuse_filters_they_cannot_apply(daemon: Daemon, busybox: str) -> None:
+    daemon.docker_ok("network", "create", "kept")
+
+    images = daemon.docker("image", "prune", "-a", "-f", "--filter", "label=x=y")
+    networks = daemon.docker("network", "prune", "-f", "--filter", "until=1h")
+    volumes = daemon.docker("volume", "prune", "-f", "--filter", "label=x")
+
+    for refused, word in ((images, "label"), (networks, "until"), (volumes, "label")):
+        assert refused.returncode != 0
+        assert word in refused.stderr and "not supported" in refused.stderr
+    assert busybox in daemon.docker_ok("images", "--format", "{{.Repository}}:{{.Tag}}")
+    assert "kept" in daemon.docker_ok("network", "ls", "--format", "{{.Name}}")
+    daemon.docker_ok("network", "rm", "kept")
