@@ -118,3 +118,20 @@ def test_networks_volumes_and_ports_chosen_by_the_server(
     assert read == b"saved\n"
     assert "sdk-net" not in [n.name for n in client.networks.list()]
     assert "sdk-vol" not in [v.name for v in client.volumes.list()]
+
+
+def test_container_update_changes_limits_and_restart_policy(
+    client: docker.DockerClient, busybox: str
+) -> None:
+    container = client.containers.run(busybox, ["sleep", "300"], detach=True)
+
+    answer = container.update(
+        mem_limit="50m", cpu_shares=256, restart_policy={"Name": "always"}
+    )
+    container.reload()
+
+    assert answer == {"Warnings": []}
+    host = container.attrs["HostConfig"]
+    assert host["Memory"] == 50 * 1024 * 1024
+    assert host["CpuShares"] == 256
+    assert host["RestartPolicy"]["Name"] == "always"
