@@ -40,7 +40,7 @@ class Node:
 
     @property
     def pods(self) -> PodStore:
-        return PodStore(self.core.db)
+        return PodStore(self.core.db, self.core.events)
 
     def pod_lock(self, pod_id: str) -> asyncio.Lock:
         """Changes to one pod and its set of containers, one at a time (a

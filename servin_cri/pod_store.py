@@ -18,6 +18,7 @@ from enum import StrEnum
 from google.protobuf import json_format
 
 from servin_core.errors import AlreadyExists, InvalidArgument, NotFound
+from servin_core.events import EventLog
 from servin_core.state.db import Database
 from servin_cri.pb import api_pb2 as pb
 
@@ -78,8 +79,19 @@ def _member(row: sqlite3.Row) -> PodContainer:
 
 
 class PodStore:
-    def __init__(self, db: Database) -> None:
+    """The pods' rows. Given the core's event log, each change of a pod
+    (``create``, ``start``, ``stop``, ``remove``, type ``pod``) is recorded
+    in the same transaction, for the other Servin processes to follow."""
+
+    def __init__(self, db: Database, events: EventLog | None = None) -> None:
         self._db = db
+        self._events = events
+
+    def _record(
+        self, conn: sqlite3.Connection, action: str, pod_id: str, name: str, ns: str
+    ) -> None:
+        if self._events is not None:
+            self._events.record(conn, "pod", action, pod_id, name=name, namespace=ns)
 
     # Pods
 
@@ -103,6 +115,7 @@ class PodStore:
                         handler,
                     ),
                 )
+                self._record(conn, "create", pod_id, meta.name, meta.namespace)
         except sqlite3.IntegrityError as e:
             raise AlreadyExists(
                 "pod",
@@ -139,9 +152,15 @@ class PodStore:
 
     def set_state(self, pod_id: str, state: PodState, ip: str | None = None) -> None:
         with self._db.write() as conn:
+            row = conn.execute(
+                "SELECT state, name, namespace FROM pods WHERE id = ?", (pod_id,)
+            ).fetchone()
             conn.execute("UPDATE pods SET state = ? WHERE id = ?", (state, pod_id))
             if ip is not None:
                 conn.execute("UPDATE pods SET ip = ? WHERE id = ?", (ip, pod_id))
+            if row is not None and row[0] != state:
+                action = "start" if state is PodState.READY else "stop"
+                self._record(conn, action, pod_id, row[1], row[2])
 
     def set_config(self, pod_id: str, config: pb.PodSandboxConfig) -> None:
         with self._db.write() as conn:
@@ -151,8 +170,13 @@ class PodStore:
 
     def delete(self, pod_id: str) -> None:
         with self._db.write() as conn:
+            row = conn.execute(
+                "SELECT name, namespace FROM pods WHERE id = ?", (pod_id,)
+            ).fetchone()
             conn.execute("DELETE FROM pod_containers WHERE pod_id = ?", (pod_id,))
             conn.execute("DELETE FROM pods WHERE id = ?", (pod_id,))
+            if row is not None:
+                self._record(conn, "remove", pod_id, row[0], row[1])
 
     # Containers of pods
 

@@ -116,6 +116,20 @@ async def test_stop_and_remove_are_idempotent_and_leave_nothing(
     with open("/proc/mounts") as mounts:
         assert pod not in mounts.read()
     assert not (cri.core.config.run_dir / "pods" / pod).exists()
+    # Each change of the pod is an event every Servin process can follow,
+    # once: the second stop and remove changed nothing.
+    events = [
+        (e.action, e.attributes["name"])
+        for e in cri.core.events.since()
+        if e.type == "pod" and e.actor_id == pod
+    ]
+    name = config.metadata.name
+    assert events == [
+        ("create", name),
+        ("start", name),
+        ("stop", name),
+        ("remove", name),
+    ]
 
 
 async def test_a_pod_without_metadata_is_an_invalid_argument(cri: Cri) -> None:
