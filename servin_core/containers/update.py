@@ -14,10 +14,12 @@ at ``run`` is refused at ``update`` too, with the container's name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
@@ -31,9 +33,9 @@ from servin_core.containers.model import (
 )
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.reconcile import refresh
-from servin_core.containers.resources import cgroup_limits
+from servin_core.containers.resources import CPU_PERIOD, cgroup_limits
 from servin_core.containers.runtime import runtime_of
-from servin_core.errors import Conflict, InvalidArgument
+from servin_core.errors import Conflict, InvalidArgument, ServinError
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -85,7 +87,15 @@ def update_locked(
     if container.state.is_active:
         if change.pids_limit is not None and change.pids_limit <= 0:
             limits["pids"] = {"limit": -1}  # "max": the old limit goes
-        _run_update(core, container, limits)
+        try:
+            _run_update(core, container, limits)
+        except ServinError:
+            # The runtime writes one file after another: put back what it
+            # changed before the kernel refused one.
+            before = _restoring(cgroup_limits(container.config), limits)
+            with contextlib.suppress(ServinError):
+                _run_update(core, container, before)
+            raise
 
     with core.db.write() as conn:
         # Only the configuration column: the state columns are the
@@ -138,6 +148,35 @@ def _merged(container: Container, change: ResourceChange) -> ContainerConfig:
             "its restart policy cannot change: it is removed when it exits (--rm)",
         )
     return dataclasses.replace(container.config, resources=resources, restart=restart)
+
+
+def _online(path: str) -> str:
+    try:
+        return Path(path).read_text().strip() or "0"
+    except OSError:
+        return "0"
+
+
+def _restoring(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``old`` limits, with what ``new`` sets and ``old`` leaves unset back
+    at the kernel's defaults (no limit, every CPU and memory node)."""
+    unset: dict[tuple[str, str], Any] = {
+        ("memory", "limit"): -1,
+        ("memory", "swap"): -1,
+        ("memory", "reservation"): -1,
+        ("cpu", "quota"): -1,
+        ("cpu", "period"): CPU_PERIOD,
+        ("cpu", "shares"): 1024,
+        ("cpu", "cpus"): _online("/sys/devices/system/cpu/online"),
+        ("cpu", "mems"): _online("/sys/devices/system/node/online"),
+        ("pids", "limit"): -1,
+    }
+    restored = {section: dict(values) for section, values in old.items()}
+    for section, values in new.items():
+        for key in values:
+            if key not in restored.get(section, {}) and (section, key) in unset:
+                restored.setdefault(section, {})[key] = unset[section, key]
+    return restored
 
 
 def _run_update(core: Core, container: Container, limits: dict[str, Any]) -> None:

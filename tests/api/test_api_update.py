@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from api_daemon import Daemon
 
 from servin_core.containers.cgroups import cgroup_dirs
@@ -295,3 +297,31 @@ def test_limits_the_kernel_would_refuse_are_refused_by_name(
         "MemoryReservation": 0,
     }
     assert {key: config[key] for key in keys} == unchanged
+
+
+def test_a_limit_the_kernel_refuses_leaves_the_old_limits(
+    daemon: Daemon, busybox: str
+) -> None:
+    # 24 MiB in tmpfs, which the container's memory cgroup is charged for
+    # and this swapless host cannot reclaim.
+    fills = "dd if=/dev/zero of=/dev/shm/fill bs=1M count=24 && sleep 600"
+    ident = daemon.docker_ok(
+        "run", "-d", "--memory", "64m", busybox, "sh", "-c", fills
+    ).strip()
+    daemon.docker_ok("exec", ident, "sh", "-c", "test -s /dev/shm/fill")
+    cpus = cgroup_value(ident, "cpuset.cpus.effective", "cpuset.cpus")
+    if Path("/proc/swaps").read_text().count("\n") > 1:
+        pytest.skip("the host has swap: the kernel would move the file out")
+
+    refused = daemon.docker(
+        "update", "--memory", "8m", "--pids-limit", "30", "--cpuset-cpus", "0", ident
+    )
+
+    assert refused.returncode != 0
+    assert ident in refused.stderr
+    assert memory_limit(ident) == 64 * MIB
+    assert pids_max(ident) == "max"
+    # runc had changed the CPUs before the kernel refused the memory limit.
+    assert cgroup_value(ident, "cpuset.cpus.effective", "cpuset.cpus") == cpus
+    config = host_config(daemon, ident)
+    assert (config["Memory"], config["PidsLimit"]) == (64 * MIB, None)
