@@ -92,8 +92,8 @@ def update_locked(
         except ServinError:
             # The runtime writes one file after another: put back what it
             # changed before the kernel refused one.
-            before = _restoring(cgroup_limits(container.config), limits)
             with contextlib.suppress(ServinError):
+                before = _restoring(cgroup_limits(container.config), limits)
                 _run_update(core, container, before)
             raise
 
