@@ -45,9 +45,9 @@ __all__ = ["ResourceChange", "set_cgroup_limits", "update", "update_locked"]
 
 @dataclass(frozen=True)
 class ResourceChange:
-    """New values for some limits; None leaves a limit as it is.
-
-    ``pids_limit`` 0 or -1 removes the limit, as docker's ``--pids-limit``."""
+    """New values for some limits. None, 0 or "" leaves a limit as it is,
+    as in docker's ``update``, except ``pids_limit``, where 0 or -1 removes
+    the limit (docker's ``--pids-limit``)."""
 
     memory: int | None = None
     memory_swap: int | None = None
@@ -62,8 +62,18 @@ class ResourceChange:
     blkio_weight: int | None = None
     restart: RestartPolicy | None = None
 
+    def limits(self) -> dict[str, Any]:
+        """The Resources fields this changes, with their new values."""
+        return {
+            field.name: value
+            for field in dataclasses.fields(self)
+            if field.name != "restart"
+            and (value := getattr(self, field.name)) is not None
+            and (value not in (0, "") or field.name == "pids_limit")
+        }
+
     def is_empty(self) -> bool:
-        return all(v is None for v in dataclasses.asdict(self).values())
+        return self.restart is None and not self.limits()
 
 
 async def update(core: Core, text: str, change: ResourceChange) -> Container:
@@ -115,11 +125,7 @@ def update_locked(
 
 def _merged(container: Container, change: ResourceChange) -> ContainerConfig:
     old = container.config.resources
-    values: dict[str, Any] = {
-        name: value
-        for name, value in dataclasses.asdict(change).items()
-        if value is not None and name != "restart"
-    }
+    values = change.limits()
     if "pids_limit" in values and values["pids_limit"] <= 0:
         values["pids_limit"] = None
     memory = values.get("memory", old.memory)

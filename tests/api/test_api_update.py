@@ -325,3 +325,21 @@ def test_a_limit_the_kernel_refuses_leaves_the_old_limits(
     assert cgroup_value(ident, "cpuset.cpus.effective", "cpuset.cpus") == cpus
     config = host_config(daemon, ident)
     assert (config["Memory"], config["PidsLimit"]) == (64 * MIB, None)
+
+
+def test_zero_leaves_a_limit_as_it_is_as_docker_update_does(
+    daemon: Daemon, busybox: str
+) -> None:
+    ident = daemon.docker_ok(
+        "run", "-d", "--memory", "32m", "--cpu-shares", "512", busybox, "sleep", "600"
+    ).strip()
+
+    daemon.servin_ok(
+        "update", "--memory", "0", "--cpu-shares", "0", "--cpus", "1", ident
+    )
+
+    config = host_config(daemon, ident)
+    assert (config["Memory"], config["CpuShares"]) == (32 * MIB, 512)
+    assert config["NanoCpus"] == 1_000_000_000
+    assert memory_limit(ident) == 32 * MIB
+    assert cpu_quota(ident) == "100000 100000"
