@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from servin_core.containers.model import Container
     from servin_core.core import Core
     from servin_core.images.store import Image
+    from servin_core.network.model import Endpoint
 
 __all__ = [
     "container_inspect",
@@ -117,7 +118,7 @@ def container_inspect(core: Core, container: Container) -> dict[str, Any]:
     return details
 
 
-def _ports(core: Core, container: Container) -> list[dict[str, Any]]:
+def _ports(endpoints: list[Endpoint]) -> list[dict[str, Any]]:
     return [
         {
             "IP": port.host_ip or "0.0.0.0",
@@ -125,15 +126,15 @@ def _ports(core: Core, container: Container) -> list[dict[str, Any]]:
             "PublicPort": port.host_port,
             "Type": port.protocol,
         }
-        for endpoint in core.networks.endpoints_of(container.id)
+        for endpoint in endpoints
         for port in endpoint.ports
         if port.host_port
     ]
 
 
-def _networks(core: Core, container: Container) -> dict[str, Any]:
+def _networks(core: Core, endpoints: list[Endpoint]) -> dict[str, Any]:
     found = {}
-    for endpoint in core.networks.endpoints_of(container.id):
+    for endpoint in endpoints:
         network = core.networks.get(endpoint.network_id)
         found[network.name] = {"NetworkID": network.id, "IPAddress": endpoint.ip}
     return found
@@ -142,6 +143,9 @@ def _networks(core: Core, container: Container) -> dict[str, Any]:
 def container_summary(core: Core, container: Container) -> dict[str, Any]:
     from servin_tui.cli.containers_list import command_text, status_text
 
+    # One look at the endpoints for both the ports and the networks: the
+    # listing does it for every container.
+    endpoints = core.networks.endpoints_of(container.id)
     return {
         "Id": container.id,
         "Names": [f"/{container.name}"],
@@ -149,12 +153,12 @@ def container_summary(core: Core, container: Container) -> dict[str, Any]:
         "ImageID": container.image_id,
         "Command": command_text(container, no_trunc=True).strip('"'),
         "Created": int(container.created),
-        "Ports": _ports(core, container),
+        "Ports": _ports(endpoints),
         "Labels": container.config.labels,
         "State": str(container.state),
         "Status": status_text(container),
         "HostConfig": {"NetworkMode": container.config.network or "bridge"},
-        "NetworkSettings": {"Networks": _networks(core, container)},
+        "NetworkSettings": {"Networks": _networks(core, endpoints)},
         "Mounts": [
             {
                 "Type": m.type,
