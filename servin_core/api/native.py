@@ -215,7 +215,8 @@ def _row(event: Event) -> dict[str, Any]:
 async def events(request: web.Request) -> web.StreamResponse:
     """JSON lines. Without ``since`` or ``after``: every row, or only new
     ones when following. ``follow`` keeps the stream open (headers sent at
-    once) until ``until`` or the client leaves."""
+    once) until ``until`` or the client leaves. ``type`` (repeatable) and
+    ``actor`` (an ID or its prefix) keep only those rows."""
     core = core_of(request)
     since = parse_time(params.text(request, "since"), "since")
     until = parse_time(params.text(request, "until"), "until")
@@ -225,6 +226,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     follow = params.flag(request, "follow")
     if after is None and since is None and not follow:
         after = 0
+    types = set(request.query.getall("type", []))
+    actor = params.text(request, "actor")
 
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
     await response.prepare(request)
@@ -233,6 +236,10 @@ async def events(request: web.Request) -> web.StreamResponse:
     )
     async with contextlib.aclosing(rows):
         async for event in rows:
+            if types and event.type not in types:
+                continue
+            if actor and not event.actor_id.startswith(actor):
+                continue
             await response.write(json.dumps(_row(event)).encode() + b"\n")
     transport = request.transport
     if transport is not None and not transport.is_closing():

@@ -105,6 +105,9 @@ async def test_events_are_the_tables_rows_with_their_detail(
     window = await event_lines(
         client, f"since={created['time']}&until={created['time']}"
     )
+    daemon.docker_ok("network", "create", "noted-net")
+    of_it = await event_lines(client, f"type=container&actor={ident[:12]}")
+    networks = await event_lines(client, "type=network")
 
     assert [r["seq"] for r in rows] == sorted(r["seq"] for r in rows)
     assert created["type"] == "container"
@@ -114,6 +117,10 @@ async def test_events_are_the_tables_rows_with_their_detail(
     assert rename["attributes"] == {"name": "renamed", "oldName": "noted"}
     assert all(r["seq"] > created["seq"] for r in later)
     assert created in window
+    assert [r["action"] for r in of_it] == ["create", "rename"]
+    assert {r["type"] for r in networks} == {"network"}
+    assert "noted-net" in [r["attributes"].get("name") for r in networks]
+    daemon.docker_ok("network", "rm", "noted-net")
 
 
 async def test_followed_events_send_headers_at_once_then_new_rows(
