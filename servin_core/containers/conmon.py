@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from servin_core import log
@@ -80,9 +81,14 @@ def launch(
     runtime: Runtime,
     paths: ContainerPaths,
     started_at: float,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Launched:
     """Start conmon for ``container`` and wait until the runtime has created
-    it (not started). Raises CreateFailed with the runtime's message."""
+    it (not started). Raises CreateFailed with the runtime's message.
+
+    ``meanwhile`` is called once conmon runs, before the wait for the
+    runtime (tens of milliseconds in which this process has nothing to do).
+    """
     conmon = shutil.which("conmon")
     if conmon is None:
         raise Unavailable("container", container.name, "conmon is not installed")
@@ -145,6 +151,8 @@ def launch(
         )
         os.close(write_end)
         write_end = -1
+        if meanwhile is not None:
+            meanwhile()
         _, stderr = process.communicate()
         if process.returncode != 0:
             raise Unavailable(

@@ -7,7 +7,6 @@ lock, so that two Servin processes never drive one container at once.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -31,4 +30,8 @@ def locked(core: Core, text: str, operation: Callable[[Container], T]) -> T:
 
 
 async def run_locked(core: Core, text: str, operation: Callable[[Container], T]) -> T:
+    # Imported here: :func:`locked` is also called before any event loop
+    # exists (a plain ``run`` starts its container first).
+    import asyncio
+
     return await asyncio.to_thread(locked, core, text, operation)

@@ -10,7 +10,6 @@ the run directory, and a runtime that fails falls back to runc, logged once.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
@@ -60,6 +59,10 @@ class Runtime:
 
     async def run(self, ident: str, *args: str) -> str:
         """Run ``runtime ARGS`` for container ``ident``; its stdout."""
+        # Imported here: a plain ``run`` starts its container before it
+        # imports the event loop (see servin_tui/cli/containers_run.py).
+        import asyncio
+
         process = await asyncio.create_subprocess_exec(
             *self.argv(*args),
             stdin=subprocess.DEVNULL,

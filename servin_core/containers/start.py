@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
@@ -85,9 +86,14 @@ def _write_spec(paths: ContainerPaths, spec: dict[str, Any]) -> None:
 
 
 def start_locked(
-    core: Core, container: Container, *, restart_count: int | None = None
+    core: Core,
+    container: Container,
+    *,
+    restart_count: int | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Container:
-    """Start ``container``, whose lock the caller holds."""
+    """Start ``container``, whose lock the caller holds; ``meanwhile`` is
+    called while the runtime creates it (see :func:`conmon.launch`)."""
     container = reconcile_locked(core, container)
     if container.state is State.RUNNING:
         return container
@@ -108,7 +114,7 @@ def start_locked(
         volumes = _prepare_volumes(core, container, paths, image)
         network = _join_networks(core, container, image)
         _write_spec(paths, build_spec(container, image, paths, volumes, network))
-        launched = launch(core.config, container, runtime, paths, started_at)
+        launched = launch(core.config, container, runtime, paths, started_at, meanwhile)
         # Attaches waiting in this process connect before any output.
         run_before_start(container)
         runtime.run_sync(container.id, "start", container.id)

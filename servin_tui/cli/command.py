@@ -69,7 +69,11 @@ class Session:
         return self.stdout.isatty()
 
 
-Runner = Callable[[Session, argparse.Namespace], Coroutine[Any, Any, int]]
+Runner = Callable[[Session, argparse.Namespace], Coroutine[Any, Any, int] | int]
+"""A command's body: a coroutine that ``main`` runs in an event loop, or,
+for a command that can do its work before it needs one (``run`` starts its
+container first), that work done and its status, or a coroutine for the
+rest."""
 Configure = Callable[[argparse.ArgumentParser], None]
 
 

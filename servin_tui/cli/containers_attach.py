@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from servin_core.errors import ServinError
+from servin_tui.cli.attach_flags import add_attach_flags, detach_keys_of
 from servin_tui.cli.command import Command, Session
 
 if TYPE_CHECKING:
@@ -43,34 +44,6 @@ SERVIN_FAILED = 125
 _CHUNK = 65536
 _MAX_SIZE = 1000
 """conmon's limit on rows and columns."""
-
-
-def add_attach_flags(parser: argparse.ArgumentParser) -> None:
-    """``--detach-keys`` and ``--sig-proxy``, as docker's ``run``, ``start``
-    and ``attach`` take them."""
-    parser.add_argument(
-        "--detach-keys",
-        metavar="KEYS",
-        help="keys that detach, leaving the container running (default ctrl-p,ctrl-q)",
-    )
-    parser.add_argument(
-        "--sig-proxy",
-        default="true",
-        choices=("true", "false"),
-        help="pass SIGINT and SIGTERM on to the container (without a tty)",
-    )
-
-
-def detach_keys_of(args: argparse.Namespace) -> bytes:
-    """The detach keys asked for, checked (InvalidArgument if bad)."""
-    from servin_core.containers.attach_keys import (
-        DEFAULT_DETACH_KEYS,
-        parse_detach_keys,
-    )
-
-    if args.detach_keys is None:
-        return DEFAULT_DETACH_KEYS
-    return parse_detach_keys(args.detach_keys)
 
 
 def _configure_attach(parser: argparse.ArgumentParser) -> None:

@@ -4,8 +4,12 @@
 followed until it exits, and the container's exit status as ours. With
 ``-i`` or ``-t`` it attaches instead (containers_attach.py): attached
 before the process starts, input passed on, a terminal in raw mode, the
-detach keys. Exit
-statuses follow docker: 125 when Servin itself fails (a bad flag value, an
+detach keys.
+
+Create and start need no event loop, so a plain ``run`` does them first
+and imports the event loop and the modules that follow the output in a
+thread while the runtime creates the container (``run -d`` never imports
+them). Exit statuses follow docker: 125 when Servin itself fails (a bad flag value, an
 image it cannot find, a name taken), 126 when the command cannot be
 executed, 127 when it does not exist, else the container's own.
 """
@@ -14,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import threading
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 from servin_core.errors import NotFound, ServinError
+from servin_tui.cli.attach_flags import add_attach_flags
 from servin_tui.cli.command import Command, Session
-from servin_tui.cli.containers_attach import add_attach_flags
 from servin_tui.cli.containers_flags import add_create_flags
 
 if TYPE_CHECKING:
@@ -49,17 +56,21 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
     add_create_flags(parser)
 
 
-async def _run_create(session: Session, args: argparse.Namespace) -> int:
+def _run_create(session: Session, args: argparse.Namespace) -> int:
     try:
-        container = await _create(session, args)
+        container = _create(session, args)
     except ServinError as e:
         return _failed(session, e, SERVIN_FAILED)
     session.out(container.id)
     return 0
 
 
-async def _run_run(session: Session, args: argparse.Namespace) -> int:
-    from servin_tui.cli.containers_attach import detach_keys_of
+def _run_run(
+    session: Session, args: argparse.Namespace
+) -> int | Coroutine[Any, Any, int]:
+    """Create and start before any event loop exists (``run -d`` needs
+    none); what follows the start, or an attach from before it, in one."""
+    from servin_tui.cli.attach_flags import detach_keys_of
 
     if args.tty and args.interactive and not session.stdin_is_terminal():
         # docker refuses too: raw mode and sizes need a terminal to read.
@@ -67,11 +78,11 @@ async def _run_run(session: Session, args: argparse.Namespace) -> int:
         return 1
     try:
         keys = detach_keys_of(args)
-        container = await _create(session, args)
+        container = _create(session, args)
     except ServinError as e:
         return _failed(session, e, SERVIN_FAILED)
 
-    from servin_core.containers.exit_hook import mark_attached, unmark_attached
+    from servin_core.containers.exit_hook import mark_attached
 
     core = session.core()
     # With --rm in the foreground this process removes the container; the
@@ -80,38 +91,88 @@ async def _run_run(session: Session, args: argparse.Namespace) -> int:
     attached = container.config.auto_remove and not args.detach
     if attached:
         mark_attached(core.config.run_dir, container.id)
+    if not args.detach and (container.config.open_stdin or container.config.tty):
+        return _attached(_attach(session, core, container, args, keys), core, container)
+
     try:
-        return await _start_and_follow(session, core, container, args, keys)
-    finally:
-        if attached:
-            unmark_attached(core.config.run_dir, container.id)
-
-
-async def _start_and_follow(
-    session: Session,
-    core: Core,
-    container: Container,
-    args: argparse.Namespace,
-    keys: bytes,
-) -> int:
-    from servin_core.containers.lifecycle import start
-
-    detach = args.detach
-    try:
-        if not detach and (container.config.open_stdin or container.config.tty):
-            return await _attach(session, core, container, args, keys)
-        container = await start(core, container.id)
+        started = _start(core, container, follow=not args.detach)
     except ServinError as e:
         # The core recorded docker's status for a failed start on the row:
         # 127 for a command not found, 126 for one not executable, else 125.
         status = _recorded_status(core, container.id)
         if container.config.auto_remove:
-            await _remove_quietly(core, container.id)
+            with contextlib.suppress(NotFound):
+                _remove(core, container.id)
+        _unmark(core, container, attached)
         return _failed(session, e, status)
-
-    if detach:
-        session.out(container.id)
+    except BaseException:
+        _unmark(core, container, attached)
+        raise
+    if args.detach:
+        session.out(started.id)
         return 0
+    return _attached(_follow_and_remove(session, core, started), core, container)
+
+
+def _start(core: Core, container: Container, *, follow: bool) -> Container:
+    from servin_core.containers.locked import locked
+    from servin_core.containers.start import start_locked
+
+    meanwhile = _load_follow_modules if follow else None
+    return locked(
+        core, container.id, lambda c: start_locked(core, c, meanwhile=meanwhile)
+    )
+
+
+def _remove(core: Core, container_id: str) -> None:
+    from servin_core.containers.locked import locked
+    from servin_core.containers.remove import remove_locked
+
+    locked(
+        core, container_id, lambda c: remove_locked(core, c, force=True, volumes=True)
+    )
+
+
+_FOLLOW_MODULES = (
+    "asyncio",
+    "servin_core.containers.lifecycle",
+    "servin_tui.cli.containers_logs",
+    "servin_tui.cli.containers_state",
+)
+
+
+def _load_follow_modules() -> None:
+    """Import what following the container needs (the event loop, the log
+    and wait modules: about 20 ms of CPU) in a thread, while this one waits
+    for the runtime to create the container. Nothing on the start's path
+    imports them, so the two threads never wait for each other's import."""
+
+    def load() -> None:
+        for name in _FOLLOW_MODULES:
+            importlib.import_module(name)
+
+    threading.Thread(target=load, name="servin-load", daemon=True).start()
+
+
+def _unmark(core: Core, container: Container, attached: bool) -> None:
+    from servin_core.containers.exit_hook import unmark_attached
+
+    if attached:
+        unmark_attached(core.config.run_dir, container.id)
+
+
+async def _attached(
+    body: Coroutine[Any, Any, int], core: Core, container: Container
+) -> int:
+    """``body``'s status, the container's mark taken away after it, if the
+    run set one (see :func:`_run_run`)."""
+    try:
+        return await body
+    finally:
+        _unmark(core, container, container.config.auto_remove)
+
+
+async def _follow_and_remove(session: Session, core: Core, container: Container) -> int:
     code = await follow_until_exit(session, core, container)
     if container.config.auto_remove:
         # The exit's cleanup removes it too; here it is gone before we return.
@@ -130,15 +191,22 @@ async def _attach(
     runs on, and ``--rm`` is left to its exit)."""
     from servin_tui.cli.containers_attach import attach_session
 
-    code = await attach_session(
-        session,
-        core,
-        container.id,
-        stdin=container.config.open_stdin,
-        detach_keys=keys,
-        sig_proxy=args.sig_proxy == "true",
-        stopped="start",
-    )
+    try:
+        code = await attach_session(
+            session,
+            core,
+            container.id,
+            stdin=container.config.open_stdin,
+            detach_keys=keys,
+            sig_proxy=args.sig_proxy == "true",
+            stopped="start",
+        )
+    except ServinError as e:
+        # The core recorded docker's status for a failed start on the row.
+        status = _recorded_status(core, container.id)
+        if container.config.auto_remove:
+            await _remove_quietly(core, container.id)
+        return _failed(session, e, status)
     if code is None:
         return 0
     if container.config.auto_remove:
@@ -146,17 +214,17 @@ async def _attach(
     return code
 
 
-async def _create(session: Session, args: argparse.Namespace) -> Container:
-    from servin_core.containers.lifecycle import create
+def _create(session: Session, args: argparse.Namespace) -> Container:
+    from servin_core.containers.create import create_sync
     from servin_tui.cli.containers_flags import build_request
 
     request = build_request(args)
     core = session.core()
-    await _ensure_image(session, core, request)
-    return await create(core, request.config, name=request.name)
+    _ensure_image(session, core, request)
+    return create_sync(core, request.config, request.name)
 
 
-async def _ensure_image(session: Session, core: Core, request: CreateRequest) -> None:
+def _ensure_image(session: Session, core: Core, request: CreateRequest) -> None:
     """Pull as ``--pull`` says: when missing (docker's default), always, or
     never (then a missing image is an error)."""
     image = request.config.image
@@ -169,13 +237,15 @@ async def _ensure_image(session: Session, core: Core, request: CreateRequest) ->
                 raise
         session.warn(f"Unable to find image '{_shown(image)}' locally")
 
+    import asyncio
+
     from servin_core.images.pull import pull
     from servin_tui.cli.progress import open_progress
 
     # The pull's progress goes to stderr: stdout carries the container's
     # output or its ID, which scripts read.
     with open_progress(session.stderr, "pull") as progress:
-        await pull(core, image, platform=request.platform, progress=progress)
+        asyncio.run(pull(core, image, platform=request.platform, progress=progress))
 
 
 def _recorded_status(core: Core, container_id: str) -> int:

@@ -34,8 +34,6 @@ def run(argv: Sequence[str]) -> int:
         return _run_app(args)
 
     # Imported after parsing: --help and usage errors need none of this.
-    import asyncio
-
     from servin_core import log
     from servin_core.errors import ServinError
 
@@ -44,7 +42,14 @@ def run(argv: Sequence[str]) -> int:
     try:
         session = Session(_load_config(args))
         runner: Runner = args.run
-        return asyncio.run(runner(session, args))
+        outcome = runner(session, args)
+        if isinstance(outcome, int):
+            return outcome
+        # The event loop only now: ``run`` may have started its container
+        # (and imported asyncio meanwhile) before it needed one.
+        import asyncio
+
+        return asyncio.run(outcome)
     except ServinError as e:
         sys.stdout.flush()
         print(f"Error: {e}", file=sys.stderr)

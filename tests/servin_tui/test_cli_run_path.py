@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runner import Cli
@@ -22,7 +23,7 @@ code = run(sys.argv[1:])
 sys.stdout.flush()
 loaded = sorted(
     m for m in sys.modules
-    if m.startswith(("servin_core.network", "servin_core.volumes"))
+    if m.startswith(("servin_core.network", "servin_core.volumes", "asyncio"))
 )
 print(json.dumps({"code": code, "loaded": loaded}))
 """
@@ -35,6 +36,22 @@ def cli(tmp_path: Path, busybox_rootfs_tar: Path) -> Cli:
     return cli
 
 
+def _in_process(cli: Cli, *args: str) -> tuple[list[str], dict[str, Any]]:
+    """``servin-tui ARGS`` run by ``main.run`` in a new interpreter: its
+    output lines, and its status with the modules it loaded."""
+    argv = ["--root", str(cli.root), "--config", str(config_file())]
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, *argv, "--log-level", "error", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    *output, report = done.stdout.splitlines()
+    result: dict[str, Any] = json.loads(report)
+    assert result["code"] == 0, done.stderr
+    return output, result
+
+
 def _mounts_under(root: Path) -> list[str]:
     with open("/proc/mounts") as f:
         return [line for line in f if str(root) in line]
@@ -43,24 +60,27 @@ def _mounts_under(root: Path) -> list[str]:
 def test_run_rm_without_networks_or_volumes_loads_neither_and_leaves_nothing(
     cli: Cli,
 ) -> None:
-    argv = ["--root", str(cli.root), "--config", str(config_file())]
-    argv += ["--log-level", "error", "run", "--rm", "--network", "none"]
-    argv += [IMAGE, "echo", "hello"]
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, *argv],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    output, result = _in_process(
+        cli, "run", "--rm", "--network", "none", IMAGE, "echo", "hello"
     )
 
-    *output, report = done.stdout.splitlines()
-    result = json.loads(report)
-    assert result["code"] == 0, done.stderr
     assert output == ["hello"]
-    assert result["loaded"] == []
+    # The event loop follows the output; nothing of networks or volumes.
+    assert [m for m in result["loaded"] if not m.startswith("asyncio")] == []
     assert cli.ok("ps", "-a", "-q").lines == []
     assert _mounts_under(cli.root) == []
     assert not list((cli.root / "containers").iterdir())
+
+
+def test_run_detached_starts_its_container_without_an_event_loop(cli: Cli) -> None:
+    output, result = _in_process(
+        cli, "run", "-d", "--network", "none", IMAGE, "sleep", "60"
+    )
+
+    assert result["loaded"] == []
+    assert output == cli.ok("ps", "-q", "--no-trunc").lines
+    assert len(output) == 1
+    cli.ok("rm", "-f", output[0])
 
 
 def test_run_rm_with_an_anonymous_volume_makes_and_removes_it(cli: Cli) -> None:
