@@ -9,9 +9,11 @@ detach keys.
 Create and start need no event loop, so a plain ``run`` does them first
 and imports the event loop and the modules that follow the output in a
 thread while the runtime creates the container (``run -d`` never imports
-them). Exit statuses follow docker: 125 when Servin itself fails (a bad flag value, an
-image it cannot find, a name taken), 126 when the command cannot be
-executed, 127 when it does not exist, else the container's own.
+them).
+
+Exit statuses follow docker: 125 when Servin itself fails (a bad flag
+value, an image it cannot find, a name taken), 126 when the command cannot
+be executed, 127 when it does not exist, else the container's own.
 """
 
 from __future__ import annotations
