@@ -23,8 +23,8 @@ from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.api.bridge import from_thread, into_thread
 from servin_core.api.containers import until_disconnected
-from servin_core.api.events import parse_time
 from servin_core.api.frames import STDERR, STDOUT, frame
+from servin_core.api.params import parse_time
 from servin_core.containers.reconcile import refresh
 from servin_core.errors import InvalidArgument, NotFound
 

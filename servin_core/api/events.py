@@ -15,13 +15,13 @@ import json
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from servin_core.api import params
 from servin_core.api.app import core_of
+from servin_core.api.params import parse_time
 from servin_core.containers.watch import IN_MODIFY, Watch
 from servin_core.errors import InvalidArgument, NotFound
 from servin_core.events import Event
@@ -29,26 +29,10 @@ from servin_core.events import Event
 if TYPE_CHECKING:
     from servin_core.core import Core
 
-__all__ = ["docker_event", "event_rows", "events", "matches", "parse_time"]
+__all__ = ["docker_event", "event_rows", "events", "matches"]
 
 _LOOK_AGAIN = 1.0
 _TYPES = {"container", "image", "network", "volume", "daemon"}
-
-
-def parse_time(value: str, name: str) -> float | None:
-    """docker's ``since``/``until``: seconds (with a fraction), or RFC 3339."""
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise InvalidArgument(
-            "parameter", name, f"{value!r} is neither a timestamp nor RFC 3339"
-        ) from None
 
 
 def docker_event(event: Event) -> dict[str, Any]:

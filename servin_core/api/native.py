@@ -29,7 +29,8 @@ from aiohttp import web
 
 from servin_core.api import params
 from servin_core.api.app import API_VERSION, SERVIN_VERSION, core_of
-from servin_core.api.events import event_rows, parse_time
+from servin_core.api.events import event_rows
+from servin_core.api.params import parse_time
 from servin_core.api.system import runtime_choice
 from servin_core.errors import InvalidArgument, NotFound
 from servin_core.events import Event

@@ -29,6 +29,7 @@ __all__ = [
     "flag",
     "integer",
     "labels_match",
+    "parse_time",
     "registry_auth",
     "text",
 ]
@@ -96,13 +97,10 @@ _DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
-def before_time(value: str, name: str) -> float:
-    """A prune's ``until``: a time (seconds since the epoch or RFC 3339) or a
-    duration before now (``24h``, ``1h30m``, ``90s``), as seconds since the
-    epoch."""
-    if _DURATION_RE.fullmatch(value):
-        parts = _DURATION_PART_RE.findall(value)
-        return time.time() - sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+def parse_time(value: str, name: str) -> float | None:
+    """docker's ``since``/``until``: seconds (with a fraction), or RFC 3339."""
+    if not value:
+        return None
     try:
         return float(value)
     except ValueError:
@@ -111,8 +109,23 @@ def before_time(value: str, name: str) -> float:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise InvalidArgument(
+            "parameter", name, f"{value!r} is neither a timestamp nor RFC 3339"
+        ) from None
+
+
+def before_time(value: str, name: str) -> float:
+    """A prune's ``until``: a time (:func:`parse_time`) or a duration before
+    now (``24h``, ``1h30m``, ``90s``), as seconds since the epoch."""
+    if _DURATION_RE.fullmatch(value):
+        parts = _DURATION_PART_RE.findall(value)
+        return time.time() - sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    try:
+        when = parse_time(value, name)
+    except InvalidArgument:
+        raise InvalidArgument(
             "filter", name, f"{value!r} is neither a time nor a duration such as 24h"
         ) from None
+    return when if when is not None else time.time()
 
 
 def labels_match(labels: dict[str, str], wanted: list[str]) -> bool:
