@@ -157,6 +157,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     rows = event_rows(request, core, since=since, until=until)
     async with contextlib.aclosing(rows):
         async for event in rows:
+            if event.type not in _TYPES:
+                continue  # Servin's own (pods): the native API's /events has them
             event = _with_names(core, event, known)
             if matches(event, wanted):
                 line = json.dumps(docker_event(event)) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,14 @@ async def test_pods_list_the_cri_pods_with_their_containers(
                 await runtime.RemovePodSandbox(
                     pb.RemovePodSandboxRequest(pod_sandbox_id=pod)
                 )
+        connector = aiohttp.UnixConnector(path=str(daemon.socket))
+        async with aiohttp.ClientSession(connector=connector) as client:
+            pod_events = await event_lines(client, f"type=pod&actor={pod}")
+            async with client.get(
+                f"http://docker/events?since=1&until={time.time()}"
+            ) as reply:
+                body = await reply.text()
+            docker_types = {json.loads(line)["Type"] for line in body.splitlines()}
     finally:
         daemon.stop()
 
@@ -213,3 +222,11 @@ async def test_pods_list_the_cri_pods_with_their_containers(
     assert container["id"] == created.container_id
     assert container["name"] == "app"
     assert container["state"] == "running"
+    # The pod's life is in Servin's own events, and not in docker's, whose
+    # clients know no pods.
+    assert [(e["action"], e["attributes"]) for e in pod_events] == [
+        (action, {"name": "web", "namespace": "shop"})
+        for action in ("create", "start", "stop", "remove")
+    ]
+    assert "pod" not in docker_types
+    assert "container" in docker_types
