@@ -69,6 +69,9 @@ class FakeApiServer:
     def __init__(self, new_url: NewUrl) -> None:
         self._new_url = new_url
         self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        """Connections being served: Python 3.11's Server.wait_closed does
+        not wait for them, so stop() ends them itself."""
         self.port = 0
         self.seen: list[str] = []
 
@@ -80,10 +83,17 @@ class FakeApiServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        for handler in list(self._handlers):
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
 
     async def _serve(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -152,9 +162,11 @@ async def _splice(
             if dst.can_write_eof():
                 dst.write_eof()
 
-    await asyncio.gather(
-        copy(reader, upstream_writer),
-        copy(upstream_reader, writer),
-        return_exceptions=True,
-    )
-    upstream_writer.close()
+    try:
+        await asyncio.gather(
+            copy(reader, upstream_writer),
+            copy(upstream_reader, writer),
+            return_exceptions=True,
+        )
+    finally:
+        upstream_writer.close()
