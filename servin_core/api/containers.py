@@ -25,7 +25,7 @@ from servin_core.api.shapes import container_inspect, container_summary
 from servin_core.containers import lifecycle
 from servin_core.containers.model import State
 from servin_core.containers.reconcile import refresh
-from servin_core.errors import Conflict, InvalidArgument, NotFound, ServinError
+from servin_core.errors import InvalidArgument, NotFound, ServinError
 
 if TYPE_CHECKING:
     from servin_core.containers.model import Container
@@ -35,8 +35,6 @@ _FILTERS = frozenset(
     {"ancestor", "before", "exited", "id", "label", "name", "network", "since"}
     | {"status", "volume"}
 )
-
-_PRUNE_FILTERS = frozenset({"label", "label!", "until"})
 
 __all__ = ["register", "until_disconnected"]
 
@@ -257,30 +255,16 @@ async def remove(request: web.Request) -> web.Response:
 
 
 async def prune(request: web.Request) -> web.Response:
+    from servin_core.containers.prune_selected import prune_selected
+    from servin_core.filters import prune_filter
+
     core = core_of(request)
     wanted = params.filters_of(request)
-    params.check_filters(wanted, _PRUNE_FILTERS, "container prune")
-    if not any(wanted.values()):
+    only = prune_filter(wanted, "container prune")
+    if wanted:
+        removed = await prune_selected(core, only)
+    else:
         removed = await lifecycle.prune(core)
-        return web.json_response({"ContainersDeleted": removed, "SpaceReclaimed": 0})
-
-    until = [params.before_time(v, "until") for v in wanted.get("until", [])]
-    removed = []
-    for container in core.containers.list():
-        labels = container.config.labels
-        if wanted.get("label") and not params.labels_match(labels, wanted["label"]):
-            continue
-        if any(params.labels_match(labels, [v]) for v in wanted.get("label!", [])):
-            continue
-        if until and not all(container.created < limit for limit in until):
-            continue
-        if not refresh(core, container).state.can_remove(force=False):
-            continue
-        try:
-            await lifecycle.remove(core, container.id)
-        except (NotFound, Conflict):
-            continue  # removed or started by another process since we looked
-        removed.append(container.id)
     return web.json_response({"ContainersDeleted": removed, "SpaceReclaimed": 0})
 
 

@@ -134,14 +134,15 @@ async def remove(request: web.Request) -> web.Response:
 
 
 async def prune(request: web.Request) -> web.Response:
+    from servin_core.filters import filter_flag, prune_filter
     from servin_core.images.prune import prune as prune_images
 
     wanted = params.filters_of(request)
-    # TODO: label and until filters need the images' labels and times in
-    # the prune; refused until then, since pruning more than asked is worse.
-    params.check_filters(wanted, frozenset({"dangling"}), "image prune")
-    every = any(v.lower() in ("false", "0") for v in wanted.get("dangling", []))
-    report = await asyncio.to_thread(prune_images, core_of(request), all=every)
+    only = prune_filter(wanted, "image prune", extra={"dangling"})
+    every = not filter_flag(wanted, "dangling", True)
+    report = await asyncio.to_thread(
+        prune_images, core_of(request), all=every, only=only
+    )
     return web.json_response(
         {
             "ImagesDeleted": [{action: what} for action, what in report.deleted]

@@ -113,12 +113,11 @@ async def remove(request: web.Request) -> web.Response:
 
 
 async def prune(request: web.Request) -> web.Response:
+    from servin_core.filters import prune_filter
     from servin_core.network.manage import prune_networks
 
-    # TODO: label and until filters need the networks' labels and times in
-    # the prune; refused until then, since pruning more than asked is worse.
-    params.check_filters(params.filters_of(request), frozenset(), "network prune")
-    removed = await asyncio.to_thread(prune_networks, core_of(request))
+    only = prune_filter(params.filters_of(request), "network prune")
+    removed = await asyncio.to_thread(prune_networks, core_of(request), only)
     return web.json_response({"NetworksDeleted": [n.name for n in removed]})
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-import time
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from servin_core.errors import InvalidArgument
+from servin_core.filters import before_time, labels_match, parse_time
 
 __all__ = [
     "MAX_BODY",
@@ -90,51 +88,6 @@ def check_filters(
     """InvalidArgument naming the first filter ``kind`` does not have."""
     for key in sorted(set(wanted) - allowed):
         raise InvalidArgument("filter", key, f"not supported for {kind}")
-
-
-_DURATION_RE = re.compile(r"(?:\d+(?:\.\d+)?(?:h|m|s|ms))+")
-_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
-_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-
-
-def parse_time(value: str, name: str) -> float | None:
-    """docker's ``since``/``until``: seconds (with a fraction), or RFC 3339."""
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise InvalidArgument(
-            "parameter", name, f"{value!r} is neither a timestamp nor RFC 3339"
-        ) from None
-
-
-def before_time(value: str, name: str) -> float:
-    """A prune's ``until``: a time (:func:`parse_time`) or a duration before
-    now (``24h``, ``1h30m``, ``90s``), as seconds since the epoch."""
-    if _DURATION_RE.fullmatch(value):
-        parts = _DURATION_PART_RE.findall(value)
-        return time.time() - sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    try:
-        when = parse_time(value, name)
-    except InvalidArgument:
-        raise InvalidArgument(
-            "filter", name, f"{value!r} is neither a time nor a duration such as 24h"
-        ) from None
-    return when if when is not None else time.time()
-
-
-def labels_match(labels: dict[str, str], wanted: list[str]) -> bool:
-    """docker's ``label`` filter: every ``key`` or ``key=value`` holds."""
-    for item in wanted:
-        key, sep, value = item.partition("=")
-        if key not in labels or (sep and labels[key] != value):
-            return False
-    return True
 
 
 async def body_json(request: web.Request, what: str) -> dict[str, Any]:

@@ -93,14 +93,13 @@ async def remove(request: web.Request) -> web.Response:
 
 
 async def prune(request: web.Request) -> web.Response:
+    from servin_core.filters import filter_flag, prune_filter
     from servin_core.volumes.operations import prune as prune_volumes
 
     wanted = params.filters_of(request)
-    # TODO: label filters need the volumes' labels in the prune; refused
-    # until then, since pruning more than asked is worse.
-    params.check_filters(wanted, frozenset({"all"}), "volume prune")
-    everything = any(v.lower() in ("true", "1") for v in wanted.get("all", []))
-    removed = await prune_volumes(core_of(request), everything=everything)
+    only = prune_filter(wanted, "volume prune", until=False, extra={"all"})
+    everything = filter_flag(wanted, "all", False)
+    removed = await prune_volumes(core_of(request), everything=everything, only=only)
     return web.json_response(
         {
             "VolumesDeleted": [name for name, _ in removed],

@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core.errors import InvalidArgument
+from servin_core.filters import PruneFilter, parse_time
+from servin_core.images.inspect import config_of
 
 if TYPE_CHECKING:
     from servin_core.core import Core
+    from servin_core.images.store import Image
 
 __all__ = ["PruneReport", "collect", "prune"]
 
@@ -72,12 +76,18 @@ def collect(
     return freed
 
 
-def prune(core: Core, *, all: bool = False) -> PruneReport:
+def prune(
+    core: Core, *, all: bool = False, only: PruneFilter | None = None
+) -> PruneReport:
     """Remove dangling images (no tag), or with ``all`` every image that no
-    container uses, then collect the content they leave unreferenced."""
+    container uses, of those ``only`` selects (by the labels of the image's
+    config and the time it was created); then collect the content they
+    leave unreferenced."""
     report = PruneReport()
     for image in core.images.list():
         if image.tags and not all:
+            continue
+        if only is not None and not _selected(core, image, only):
             continue
         if core.images.holders(image.id):
             continue
@@ -89,6 +99,18 @@ def prune(core: Core, *, all: bool = False) -> PruneReport:
         report.reclaimed,
     )
     return report
+
+
+def _selected(core: Core, image: Image, only: PruneFilter) -> bool:
+    labels: dict[str, str] = {}
+    if only.reads_labels:
+        labels = (config_of(core, image).get("config") or {}).get("Labels") or {}
+    # An image whose config gives no time was created, for us, when added.
+    try:
+        created = parse_time(image.created or "", "created")
+    except InvalidArgument:
+        created = None
+    return only.selects(labels, image.added_at if created is None else created)
 
 
 def _size(path: Path) -> int:

@@ -27,6 +27,7 @@ from servin_core.errors import (
     NotFound,
     Unavailable,
 )
+from servin_core.filters import PruneFilter
 from servin_core.network import cni_cache
 from servin_core.network.attach import (
     join_endpoint,
@@ -204,11 +205,14 @@ def remove_network(core: Core, text: str) -> Network:
     return network
 
 
-def prune_networks(core: Core) -> list[Network]:
-    """Remove every user network no container is on."""
+def prune_networks(core: Core, only: PruneFilter | None = None) -> list[Network]:
+    """Remove every user network no container is on, of those ``only``
+    selects by their labels and the time they were created."""
     removed = []
     for network in core.networks.list():
         if network.name == DEFAULT_NETWORK or core.networks.endpoints_on(network.id):
+            continue
+        if only is not None and not only.selects(network.labels, network.created):
             continue
         try:
             removed.append(remove_network(core, network.id))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from servin_core import log
 from servin_core.errors import Conflict, NotFound
+from servin_core.filters import PruneFilter
 from servin_core.state.locks import object_lock
 from servin_core.volumes.local import LocalDriver
 from servin_core.volumes.model import Volume, check_volume_name, new_anonymous_name
@@ -149,13 +150,17 @@ def remove_unused(core: Core, names: list[str]) -> list[str]:
     return removed
 
 
-def _prune_sync(core: Core, everything: bool) -> list[tuple[str, int]]:
+def _prune_sync(
+    core: Core, everything: bool, only: PruneFilter | None
+) -> list[tuple[str, int]]:
     store, local = store_of(core), driver_of(core)
     _remove_orphans(core)
     used = store.used()
     removed = []
     for volume in store.list():
         if volume.name in used or not (everything or volume.anonymous):
+            continue
+        if only is not None and not only.selects(volume.labels, volume.created):
             continue
         size = local.size(volume.name) if local.is_plain(volume) else 0
         try:
@@ -179,7 +184,10 @@ def _remove_orphans(core: Core) -> None:
                 log.for_object(log.volumes, "volume", name).info("removed orphan")
 
 
-async def prune(core: Core, *, everything: bool = False) -> list[tuple[str, int]]:
+async def prune(
+    core: Core, *, everything: bool = False, only: PruneFilter | None = None
+) -> list[tuple[str, int]]:
     """Remove unused volumes: anonymous ones, or with ``everything`` named
-    ones too (docker 23+); (name, bytes freed) of each."""
-    return await asyncio.to_thread(_prune_sync, core, everything)
+    ones too (docker 23+), of those ``only`` selects by their labels;
+    (name, bytes freed) of each."""
+    return await asyncio.to_thread(_prune_sync, core, everything, only)
