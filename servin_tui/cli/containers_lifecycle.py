@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from servin_core.errors import InvalidArgument, ServinError
 from servin_tui.cli.command import Command, Runner, Session
+from servin_tui.cli.prune_flags import add_filter_flag, filter_map
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -216,12 +217,18 @@ def _configure_prune(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f", "--force", action="store_true", help="do not ask for confirmation"
     )
+    add_filter_flag(parser, "label, label!, until")
 
 
 async def _run_prune(session: Session, args: argparse.Namespace) -> int:
     from servin_core.containers.lifecycle import prune
+    from servin_core.containers.prune_selected import prune_selected
+    from servin_core.filters import prune_filter
     from servin_tui.cli.containers_state import written_bytes
     from servin_tui.cli.humanize import human_size
+
+    wanted = filter_map(args.filter)
+    only = prune_filter(wanted, "container prune")
 
     if not args.force and not _confirm(session):
         raise InvalidArgument(
@@ -235,7 +242,7 @@ async def _run_prune(session: Session, args: argparse.Namespace) -> int:
         for c in core.containers.list()
         if not c.state.is_active
     }
-    removed = await prune(core)
+    removed = await (prune_selected(core, only) if wanted else prune(core))
 
     if removed:
         session.out("Deleted Containers:")

@@ -15,6 +15,7 @@ import asyncio
 from servin_core.errors import InvalidArgument, NotFound, ServinError
 from servin_tui.cli import networks_list
 from servin_tui.cli.command import Command, Session
+from servin_tui.cli.prune_flags import add_filter_flag, filter_map
 
 __all__ = ["CONNECT", "CREATE", "DISCONNECT", "GROUP", "INSPECT", "PORT", "PRUNE", "RM"]
 
@@ -101,16 +102,20 @@ def _configure_prune(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f", "--force", action="store_true", help="do not ask for confirmation"
     )
+    add_filter_flag(parser, "label, label!, until")
 
 
 async def _run_prune(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.filters import prune_filter
     from servin_core.network.manage import prune_networks
+
+    only = prune_filter(filter_map(args.filter), "network prune")
 
     if not args.force and not _confirm(session):
         raise InvalidArgument(
             "network prune", "", "not confirmed, nothing removed (use -f)"
         )
-    removed = await asyncio.to_thread(prune_networks, session.core())
+    removed = await asyncio.to_thread(prune_networks, session.core(), only)
     if removed:
         session.out("Deleted Networks:")
         for network in removed:

@@ -12,6 +12,7 @@ from servin_core.errors import InvalidArgument, ServinError
 from servin_tui.cli.command import Command, Session
 from servin_tui.cli.humanize import human_size
 from servin_tui.cli.output import familiar
+from servin_tui.cli.prune_flags import add_filter_flag, filter_map
 
 __all__ = ["COMMANDS"]
 
@@ -52,17 +53,20 @@ def _configure_prune(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f", "--force", action="store_true", help="do not ask for confirmation"
     )
+    add_filter_flag(parser, "label, label!, until")
 
 
 async def _run_prune(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.filters import prune_filter
     from servin_core.images.prune import prune
 
+    only = prune_filter(filter_map(args.filter), "image prune")
     if not args.force and not _confirm(session, args.all):
         raise InvalidArgument(
             "image prune", "", "not confirmed, nothing removed (use -f to skip asking)"
         )
 
-    report = prune(session.core(), all=args.all)
+    report = prune(session.core(), all=args.all, only=only)
     if report.deleted:
         session.out("Deleted Images:")
         for action, what in report.deleted:

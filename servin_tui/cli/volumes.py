@@ -13,6 +13,7 @@ import argparse
 from servin_core.errors import InvalidArgument, ServinError
 from servin_tui.cli import volumes_list
 from servin_tui.cli.command import Command, Session
+from servin_tui.cli.prune_flags import add_filter_flag, filter_map
 
 __all__ = ["CREATE", "GROUP", "INSPECT", "PRUNE", "RM", "parse_pairs"]
 
@@ -112,11 +113,15 @@ def _configure_prune(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f", "--force", action="store_true", help="do not ask for confirmation"
     )
+    add_filter_flag(parser, "label, label!")
 
 
 async def _run_prune(session: Session, args: argparse.Namespace) -> int:
+    from servin_core.filters import prune_filter
     from servin_core.volumes.operations import prune
     from servin_tui.cli.humanize import human_size
+
+    only = prune_filter(filter_map(args.filter), "volume prune", until=False)
 
     what = "all" if args.all else "anonymous"
     if not args.force and not _confirm(session, what):
@@ -124,7 +129,7 @@ async def _run_prune(session: Session, args: argparse.Namespace) -> int:
             "volume prune", "", "not confirmed, nothing removed (use -f)"
         )
 
-    removed = await prune(session.core(), everything=args.all)
+    removed = await prune(session.core(), everything=args.all, only=only)
     if removed:
         session.out("Deleted Volumes:")
         for name, _ in removed:
