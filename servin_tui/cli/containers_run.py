@@ -137,6 +137,7 @@ def _remove(core: Core, container_id: str) -> None:
 
 _FOLLOW_MODULES = (
     "asyncio",
+    "concurrent.futures.thread",
     "servin_core.containers.lifecycle",
     "servin_tui.cli.containers_logs",
     "servin_tui.cli.containers_state",
@@ -146,14 +147,17 @@ _FOLLOW_MODULES = (
 def _load_follow_modules() -> None:
     """Import what following the container needs (the event loop, the log
     and wait modules: about 20 ms of CPU) in a thread, while this one waits
-    for the runtime to create the container. Nothing on the start's path
-    imports them, so the two threads never wait for each other's import."""
+    for the runtime to create the container. The start's own path imports
+    none of them, so neither thread waits on the other's imports."""
 
     def load() -> None:
         for name in _FOLLOW_MODULES:
             importlib.import_module(name)
 
-    threading.Thread(target=load, name="servin-load", daemon=True).start()
+    # Not a daemon: if the command ends first (a start that fails at once),
+    # the interpreter waits for the imports to finish rather than tearing
+    # down modules under them.
+    threading.Thread(target=load, name="servin-load").start()
 
 
 def _unmark(core: Core, container: Container, attached: bool) -> None:
