@@ -13,10 +13,12 @@ from containers_kit import GONE, NO_LEAKS, gone, import_busybox, leaks, remove_a
 
 from servin_core.containers import lifecycle
 from servin_core.containers.cgroups import cgroup_dirs
+from servin_core.containers.locked import locked
 from servin_core.containers.logs import read_logs
 from servin_core.containers.model import ContainerConfig, Resources, State
+from servin_core.containers.start import start_locked
 from servin_core.core import Core
-from servin_core.errors import Conflict
+from servin_core.errors import Conflict, InvalidArgument
 
 IMAGE = "servin-test/busybox"
 
@@ -277,3 +279,42 @@ async def test_the_memory_limit_oom_kills_and_says_so(box: Core) -> None:
     assert container.oom_killed is True
     assert container.exit_code == 137
     assert b"survived" not in (await output(box, ident))["stdout"]
+
+
+# start_locked's ``meanwhile``: the caller's own work while the runtime
+# creates the container (``run`` imports what follows the output then).
+
+
+async def test_meanwhile_runs_once_before_the_start_is_recorded(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["sleep", "30"], network="none")
+    )
+    seen: list[State] = []
+
+    def meanwhile() -> None:
+        seen.append(box.containers.get(container.id).state)
+
+    started = locked(
+        box, container.id, lambda c: start_locked(box, c, meanwhile=meanwhile)
+    )
+
+    assert seen == [State.CREATED]
+    assert started.state is State.RUNNING
+
+
+async def test_meanwhile_runs_before_a_failed_create_is_undone(box: Core) -> None:
+    container = await lifecycle.create(
+        box, ContainerConfig(image=IMAGE, cmd=["/no/such/program"], network="none")
+    )
+    calls = []
+
+    with pytest.raises(InvalidArgument, match=r"no such file|not found"):
+        locked(
+            box,
+            container.id,
+            lambda c: start_locked(box, c, meanwhile=lambda: calls.append(1)),
+        )
+
+    assert calls == [1]
+    assert leaks(box, container.id) == NO_LEAKS
+    assert box.containers.get(container.id).exit_code == 127
