@@ -9,6 +9,7 @@ the command palette, ctrl+t cycles the themes in ``themes/``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -63,6 +64,7 @@ _LISTS: dict[str, type[Panel]] = {
     "events": EventsPanel,
 }
 _RETRY_SECONDS = 2.0
+_GC_YOUNGEST = 20_000
 
 
 class ServinApp(App[None]):
@@ -99,6 +101,14 @@ class ServinApp(App[None]):
         start_panel: str = "containers",
     ) -> None:
         super().__init__()
+        # What exists by now (modules, classes, the core) lives as long as
+        # the process: frozen, the collector's full passes skip it. And a
+        # youngest generation larger than Python's 700 objects: filling a
+        # table of 1,000 rows makes some 50,000, which set off dozens of
+        # passes and a few full ones. Both together took a quarter of the
+        # first paint's CPU at 1,000 containers (bench/tui/README.md).
+        gc.freeze()
+        gc.set_threshold(_GC_YOUNGEST, *gc.get_threshold()[1:])
         self.backend = backend
         self.clock = clock
         self.start_panel = start_panel
@@ -203,9 +213,11 @@ class ServinApp(App[None]):
                 if seq < 0:
                     # Load after noting where the events stand: an event
                     # between the two is applied twice, which changes nothing.
+                    # Only the panels shown so far read now; the others read
+                    # when first shown, after the first paint.
                     seq = await self.backend.last_event()
                     for panel in self.panels():
-                        panel.reload()
+                        panel.start_following()
                 async for batch in self.backend.watch_events(seq):
                     seq = batch[-1].seq
                     for panel in self.panels():

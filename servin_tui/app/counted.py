@@ -48,7 +48,7 @@ class CountedPanel(Panel):
         self.usage = await self.fetch_usage()
         return objects
 
-    async def on_core_events(self, events: Sequence[Event]) -> None:
+    async def apply_events(self, events: Sequence[Event]) -> None:
         if any((e.type, e.action) in self.USAGE_EVENTS for e in events):
             usage = await self.guarded(self.fetch_usage(), "refresh")
             if usage is not None and usage != self.usage:
@@ -60,7 +60,7 @@ class CountedPanel(Panel):
                     rows = self.rows_of(self.objects[key], now)
                     self.table.replace_owner(key, rows)
                 self.rows_changed()
-        await super().on_core_events(events)
+        await super().apply_events(events)
 
     # Removing
 

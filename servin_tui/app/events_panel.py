@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual import work
 
 from servin_core.events import Event
 from servin_tui.app.panel import Panel
@@ -33,24 +32,27 @@ class EventsPanel(Panel):
         ("details", "DETAILS"),
     )
     SORT = ("time", True)
+    MARKS = False
     COMMANDS = (("Events: filter", "Show only events matching a text", "filter"),)
     EMPTY = (
         "No events yet: they appear here as images, containers, volumes and "
         "networks change."
     )
 
-    @work(exclusive=True, group="reload")
-    async def reload(self) -> None:
+    async def load(self) -> bool:
         async def newest() -> list[Event]:
             latest = await self.backend.last_event()
             return await self.backend.events_since(max(0, latest - _SHOWN))
 
         events = await self.guarded(newest(), "list")
-        if events is not None:
-            self.table.replace_all(event_row(e) for e in events)
-            self.rows_changed()
+        if events is None:
+            return False
+        self.table.replace_all(event_row(e) for e in events)
+        self.rows_changed()
+        return True
 
-    async def on_core_events(self, events: Sequence[Event]) -> None:
+    async def apply_events(self, events: Sequence[Event]) -> None:
+        # Those the read already showed are not added again.
         model = self.table.model
         new = [event_row(e) for e in events if str(e.seq) not in model]
         excess = len(model) + len(new) - _SHOWN

@@ -1,6 +1,6 @@
 """The Networks panel: ``docker network ls`` with the addresses, live.
 
-Rows change as network events arrive; CONTAINERS counts the containers on
+Rows change as network events arrive; CTRS counts the containers on
 each network (running or not, as removal counts them), and changes with
 container events and ``network connect``/``disconnect``. ``c`` creates,
 ``d`` removes (refused by the core while containers are on the network,
@@ -28,7 +28,8 @@ _BRIDGE_OPTION = "com.docker.network.bridge.name"
 
 
 def network_row(network: Network, containers: int) -> Row:
-    """NAME NETWORK ID DRIVER SUBNET GATEWAY INTERNAL CONTAINERS."""
+    """NAME NETWORK ID DRIVER SUBNET GATEWAY INTERNAL CTRS (containers, short so
+    that the table fits 80 columns)."""
     return Row(
         network.id,
         network.id,
@@ -63,7 +64,7 @@ class NetworksPanel(CountedPanel):
         ("subnet", "SUBNET"),
         ("gateway", "GATEWAY"),
         ("internal", "INTERNAL"),
-        ("containers", "CONTAINERS"),
+        ("containers", "CTRS"),
     )
     SORT = ("name", False)
     COMMANDS = (

@@ -1,7 +1,10 @@
 """What every list panel shares: a live table, a filter, a detail pane.
 
-A panel reads its objects once, then reads again only those the core's
-events name (:meth:`Panel.on_core_events`) and redraws their rows. Work on
+A panel reads its objects once, when it is first shown (a panel nobody
+looks at costs nothing at start-up), then reads again only those the core's
+events name (:meth:`Panel.on_core_events`) and redraws their rows. Events
+that arrive while a panel reads are held and applied after the read, since
+the read may have missed them; those it did not miss change nothing. Work on
 the core runs in Textual workers; a :class:`~servin_core.errors.ServinError`
 becomes a notification naming the object and the reason, and the panel
 carries on.
@@ -86,6 +89,8 @@ class Panel(Vertical):
     COMMANDS: ClassVar[Sequence[PanelCommand]] = ()
     EMPTY: ClassVar[str] = "Nothing here yet."
     EVENT_TYPE: ClassVar[str] = ""
+    MARKS: ClassVar[bool] = True
+    """Whether rows can be marked: False in a list that has no actions."""
 
     show_detail: reactive[bool] = reactive(True)
     """Whether the detail pane of the selected object is shown."""
@@ -98,11 +103,19 @@ class Panel(Vertical):
         """The row whose details the pane shows now."""
         self.objects: dict[str, Any] = {}
         """The objects shown, by full ID, as last read."""
+        self.loaded = False
+        """Whether the panel has read its objects (it follows events once so)."""
+        self._was_shown = False
+        self._following = False
+        self._loading = False
+        self._held: list[Sequence[Event]] = []
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter…", classes="filter")
         column, reverse = self.SORT
-        yield LiveTable(self.COLUMNS, sort_column=column, sort_reverse=reverse)
+        yield LiveTable(
+            self.COLUMNS, sort_column=column, sort_reverse=reverse, markable=self.MARKS
+        )
         yield Static(self.empty_text(), classes="empty")
         with VerticalScroll(classes="detail"):
             yield Static("", classes="detail-text")
@@ -139,12 +152,22 @@ class Panel(Vertical):
         return str(obj.id)
 
     def wants_load(self) -> bool:
-        """Whether the panel reads its objects now (one that is costly to
-        read for the first time waits until it is shown)."""
-        return True
+        """Whether the panel reads its objects now: once it was shown."""
+        return self._was_shown
 
     def shown(self) -> None:
-        """The panel came to the front."""
+        """The panel came to the front: read it the first time."""
+        if not self._was_shown:
+            self._was_shown = True
+            if self._following:
+                self.reload()
+
+    def start_following(self) -> None:
+        """The app noted where the core's events stand (at start, or after
+        losing them): read again if the panel was shown, else when it is."""
+        self._following = True
+        if self.wants_load():
+            self.reload()
 
     def touched(self, events: Sequence[Event]) -> set[str]:
         """IDs of this panel's objects that ``events`` changed."""
@@ -154,20 +177,43 @@ class Panel(Vertical):
 
     @work(exclusive=True, group="reload")
     async def reload(self) -> None:
-        """Read every object again (at start, and after losing the events)."""
+        """Read every object again (when first shown, and after losing the
+        events), then apply the events that came meanwhile."""
         if not self.wants_load():
             return
+        # A reload that replaces this one (exclusive) takes over the held
+        # events: they are applied by whichever read ends last.
+        self._loading = True
+        done = await self.load()
+        self._loading = False
+        self.loaded |= done
+        held, self._held = self._held, []
+        if self.loaded and self.is_attached:
+            for events in held:
+                await self.apply_events(events)
+
+    async def load(self) -> bool:
+        """Read every object and show them; False if the read failed."""
         objects = await self.guarded(self.fetch_all(), "list")
         if objects is None:
-            return
+            return False
         self.objects = {self.key_of(obj): obj for obj in objects}
         now = self.clock()
         self.table.replace_all(r for obj in objects for r in self.rows_of(obj, now))
         self.rows_changed()
+        return True
 
     async def on_core_events(self, events: Sequence[Event]) -> None:
+        """Apply ``events``: now if the panel was read, after the read if it
+        is being read, never if it is still unread (the read covers them)."""
+        if self._loading:
+            self._held.append(events)
+        elif self.loaded:
+            await self.apply_events(events)
+
+    async def apply_events(self, events: Sequence[Event]) -> None:
         """Read again only the objects ``events`` name, and redraw their rows."""
-        changed = self.touched(events) if self.wants_load() else set()
+        changed = self.touched(events)
         for owner in changed:
             try:
                 obj = await self.fetch_one(owner)

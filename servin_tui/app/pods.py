@@ -27,7 +27,7 @@ _POLL_SECONDS = 2.0
 
 
 def pod_row(pod: PodSandbox, now: float | None = None) -> Row:
-    """POD ID NAME NAMESPACE STATE IP CONTAINERS CREATED, as crictl pods."""
+    """POD ID NAME NAMESPACE STATE IP CTRS (containers) CREATED, as crictl pods."""
     now = time.time() if now is None else now
     state = "Ready" if pod.state == "ready" else "NotReady"
     return Row(
@@ -56,10 +56,11 @@ class PodsPanel(Panel):
         ("namespace", "NAMESPACE"),
         ("state", "STATE"),
         ("ip", "IP"),
-        ("containers", "CONTAINERS"),
+        ("containers", "CTRS"),
         ("created", "CREATED"),
     )
     SORT = ("created", True)
+    MARKS = False
     COMMANDS = (
         ("Pods: filter", "Show only pods matching a text", "filter"),
         ("Pods: sort", "Sort by the next column", "sort"),
@@ -72,7 +73,6 @@ class PodsPanel(Panel):
 
     def __init__(self, backend: Backend, clock: Clock, *, id: str) -> None:
         super().__init__(backend, clock, id=id)
-        self._was_shown = False
         self._reading = False
         self._failure: str | None = None
         """The last read's error, said once (None: the last read worked)."""
@@ -84,13 +84,11 @@ class PodsPanel(Panel):
         # events from servin_cri's sandbox operations would end the polling.
         self.set_interval(_POLL_SECONDS, self._poll)
 
-    def wants_load(self) -> bool:
-        return self._was_shown
-
     def shown(self) -> None:
-        if not self._was_shown or self._failure is not None:
-            self._was_shown = True
-            self.reload()
+        if self._was_shown and self._failure is not None:
+            self.reload()  # choosing the tab again tries again
+        else:
+            super().shown()
 
     def _poll(self) -> None:
         # Not while a read is on its way: a new one would cancel it, and a
@@ -114,10 +112,10 @@ class PodsPanel(Panel):
         self._failure = None
         return pods
 
-    async def on_core_events(self, events: Sequence[Event]) -> None:
+    async def apply_events(self, events: Sequence[Event]) -> None:
         # A pod's containers are the core's: their comings and goings
-        # change its CONTAINERS count (there are few pods: read them all).
-        if self._was_shown and any(
+        # change its CTRS count (there are few pods: read them all).
+        if any(
             e.type == "container" and e.action in ("create", "destroy") for e in events
         ):
             self.reload()

@@ -67,9 +67,12 @@ class LiveTable(DataTable[Text]):
         *,
         sort_column: str | None = None,
         sort_reverse: bool = False,
+        markable: bool = True,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.markable = markable
+        """Whether space marks rows (not in a list with nothing to act on)."""
         self._columns = [key for key, _ in columns]
         self._labels = dict(columns)
         self._model: dict[str, Row] = {}
@@ -169,9 +172,13 @@ class LiveTable(DataTable[Text]):
 
     # Actions
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False also hides the key from the footer.
+        return self.markable or action != "toggle_mark"
+
     def action_toggle_mark(self) -> None:
         row = self.current()
-        if row is None:
+        if row is None or not self.markable:
             return
         self.marks.symmetric_difference_update({row.key})
         self.update_cell(row.key, _MARK, self._mark_cell(row.key))

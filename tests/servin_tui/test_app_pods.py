@@ -174,8 +174,9 @@ async def main():
     )
     app = ServinApp(LocalBackend.open(config))
     async with app.run_test(size=(80, 24)) as pilot:
-        images = app.query_one("#images")
-        while not images.has_class("-empty"):
+        # The panel in front (an empty store's containers) has been read.
+        containers = app.query_one("#containers")
+        while not containers.has_class("-empty"):
             await pilot.pause(0.05)
         print("before", "servin_cri.pod_store" in sys.modules)
         await pilot.press("3")
