@@ -26,6 +26,7 @@ from servin_core.network.manage import (
     create_network,
     remove_network,
 )
+from servin_core.volumes.model import Volume
 from servin_core.volumes.operations import create_sync, list_volumes
 from servin_tui.app.dialogs import ConfirmDialog
 from servin_tui.app.form_dialog import FormDialog
@@ -85,6 +86,42 @@ def failures(app: RecordingApp) -> list[str]:
 
 
 # Volumes
+
+
+async def test_a_panel_is_read_when_first_shown_and_misses_no_event(
+    config: Config, core: Core
+) -> None:
+    create_sync(core, "early")
+    app = make_app(config)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(VolumesPanel)
+        containers = app.panel("containers")
+        await until(pilot, lambda: containers.has_class("-empty"), "containers read")
+
+        # Hidden, the panel reads nothing, events included.
+        create_sync(core, "unseen")
+        await pilot.pause(1.0)  # two polls of the events table
+        assert not panel.loaded and not panel.table.row_count
+
+        # A volume made while the panel reads, after its list was taken:
+        # its event comes during the read, and is applied after it.
+        fetch = panel.fetch_objects
+
+        async def slow_fetch() -> list[Volume]:
+            volumes = list(await fetch())
+            create_sync(core, "during")
+            await until(pilot, lambda: panel._held, "the event held")
+            return volumes
+
+        panel.fetch_objects = slow_fetch  # type: ignore[method-assign]
+        await pilot.press("4")
+        await until(pilot, lambda: "during" in column(panel, 0), "the held event")
+        assert sorted(column(panel, 0)) == ["during", "early", "unseen"]
+
+        # Read once, it follows the events.
+        create_sync(core, "later")
+        await until(pilot, lambda: "later" in column(panel, 0), "the next volume")
 
 
 async def test_volumes_panel_lists_volumes_and_their_users(
