@@ -103,12 +103,14 @@ class ServinApp(App[None]):
         super().__init__()
         # What exists by now (modules, classes, the core) lives as long as
         # the process: frozen, the collector's full passes skip it. And a
-        # youngest generation larger than Python's 700 objects: filling a
-        # table of 1,000 rows makes some 50,000, which set off dozens of
-        # passes and a few full ones. Both together took a quarter of the
-        # first paint's CPU at 1,000 containers (bench/tui/README.md).
+        # youngest generation of at least 20,000 objects (Python's is 700;
+        # servin-tui's main sets more): filling a table of 1,000 rows makes
+        # some 50,000, which set off dozens of passes and a few full ones.
+        # Both together took a quarter of the first paint's CPU at 1,000
+        # containers (bench/tui/README.md).
         gc.freeze()
-        gc.set_threshold(_GC_YOUNGEST, *gc.get_threshold()[1:])
+        youngest, *older = gc.get_threshold()
+        gc.set_threshold(max(youngest, _GC_YOUNGEST), *older)
         self.backend = backend
         self.clock = clock
         self.start_panel = start_panel

@@ -303,8 +303,9 @@ class Panel(Vertical):
     async def guarded(self, operation: Awaitable[T], what: str) -> T | None:
         """Await ``operation``; a core error becomes a notification and None.
 
-        None too when the panel left the app while the core worked (the app
-        quit): there is no table left to show the answer in.
+        None too when the panel left the app while the core worked, or is
+        leaving it (the app quit: its children go first): there is no table
+        left to show the answer in.
         """
         try:
             result = await operation
@@ -313,7 +314,10 @@ class Panel(Vertical):
             if self.is_attached:
                 self.app.notify(str(e), title=f"{what} failed", severity="error")
             return None
-        return result if self.is_attached else None
+        return result if self._in_use() else None
+
+    def _in_use(self) -> bool:
+        return self.is_attached and bool(self.query(LiveTable))
 
     def confirm(self, question: str, then: Callable[[], object]) -> None:
         """Ask ``question``; run ``then`` if the answer is yes."""
