@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 import re
-import secrets
 import sqlite3
 from typing import Any
 
@@ -47,7 +47,9 @@ _MUTABLE = frozenset(
 
 
 def new_container_id() -> str:
-    return secrets.token_hex(32)
+    # What secrets.token_hex(32) returns, without importing secrets (with
+    # hmac, base64 and random: about 2 ms of every run).
+    return os.urandom(32).hex()
 
 
 def check_name(name: str) -> str:

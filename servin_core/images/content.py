@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -38,7 +37,7 @@ class BlobWriter:
         self.expected_size = expected_size
         self._hash = hashlib.sha256()
         self.written = 0
-        name = f"{_process.own_token()}-{secrets.token_hex(8)}"
+        name = f"{_process.own_token()}-{os.urandom(8).hex()}"
         self.temp_path = store.ingest_dir / name
         # Unbuffered: callers write large chunks, and what progress reports as
         # written is then on disk.

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import secrets
 import shutil
 import sys
 import time
@@ -157,7 +156,7 @@ class Snapshotter:
         return stats
 
     def _temp_path(self) -> Path:
-        token = f"{_process.own_token()}-{secrets.token_hex(6)}"
+        token = f"{_process.own_token()}-{os.urandom(6).hex()}"
         return self.root / f"{_TEMP_PREFIX}{token}"
 
     def size(self, chain_id: str) -> int:

@@ -9,7 +9,7 @@ Servin process collects the same content.
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,7 +54,7 @@ class Leases:
 
     @contextmanager
     def acquire(self) -> Iterator[Lease]:
-        lease_id = secrets.token_hex(8)
+        lease_id = os.urandom(8).hex()
         with self._db.write() as conn:
             conn.execute(
                 "INSERT INTO leases (id, owner, created) VALUES (?, ?, ?)",
