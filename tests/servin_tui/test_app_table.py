@@ -75,3 +75,20 @@ async def test_a_batch_is_sorted_once_and_keeps_cursor_and_marks() -> None:
         assert table.marks == {"key-2"}
         current = table.current()
         assert current is not None and current.key == "key-1"
+
+
+async def test_cells_wide_and_odd_characters_are_drawn_whole() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 12)) as pilot:
+        table = app.query_one(LiveTable)
+        table.replace_all(
+            [row(1, "日本語の名前"), row(2, "bell\x07name"), row(3, "plain")]
+        )
+        await pilot.pause()
+
+        lines = [shown(table, y) for y in (1, 2, 3)]
+        assert "日本語の名前" in lines[0]
+        # Control codes are dropped, as rich.Text drops them.
+        assert "bellname" in lines[2] and "\x07" not in lines[2]
+        assert "plain" in lines[1]
+        assert all("…" not in line for line in lines)
