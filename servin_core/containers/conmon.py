@@ -45,7 +45,7 @@ class CreateFailed(Unavailable):
         self.output = output
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Launched:
     conmon_pid: int
     pid: int

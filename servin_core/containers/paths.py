@@ -28,7 +28,7 @@ def cgroup_path(container_id: str, parent: str | None = None) -> str:
     return f"/servin/{container_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ContainerPaths:
     container_id: str
     data: Path

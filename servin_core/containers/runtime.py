@@ -47,7 +47,7 @@ class RuntimeError_(Unavailable):
         self.output = output
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Runtime:
     name: str
     path: str

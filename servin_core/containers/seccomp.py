@@ -31,7 +31,7 @@ _MACHINES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Profile:
     """A seccomp profile before its conditions are resolved."""
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 __all__ = ["ARCH_MAP", "DEFAULT_RULES", "Rule"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Rule:
     """One syscall rule with the conditions under which it applies."""
 

@@ -17,7 +17,7 @@ from servin_core.errors import InvalidArgument
 __all__ = ["ProcessUser", "resolve_groups", "resolve_user"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProcessUser:
     uid: int
     gid: int

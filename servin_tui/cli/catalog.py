@@ -37,7 +37,7 @@ Group = Literal["top", "container", "image", "volume", "network"]
 _PACKAGE = "servin_tui.cli"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """A command as the parser lists it: names (first one shown, the rest
     aliases), the module that defines it and its help line."""

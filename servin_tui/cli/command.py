@@ -77,7 +77,7 @@ rest."""
 Configure = Callable[[argparse.ArgumentParser], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Command:
     """A subcommand: where it is registered, its arguments and its body."""
 

@@ -28,7 +28,7 @@ _MIN_MEMORY = 6 * 1024 * 1024
 """docker refuses smaller limits: the runtime itself needs about this much."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CreateRequest:
     """What ``create`` and ``run`` were asked for, checked."""
 
