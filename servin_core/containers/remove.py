@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["is_stopped", "remove_locked", "remove_orphans"]
 
-_ID = re.compile(r"[0-9a-f]{64}")
+_ID = r"[0-9a-f]{64}"  # compiled on first use (re caches it)
 
 
 def remove_locked(
@@ -104,7 +104,7 @@ def remove_orphans(core: Core) -> int:
     for base in (config.data_dir / "containers", config.run_dir / "containers"):
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(base):
-                if entry.name in known or not _ID.fullmatch(entry.name):
+                if entry.name in known or not re.fullmatch(_ID, entry.name):
                     continue
                 if _remove_orphan(core, entry.name):
                     removed += 1

@@ -43,8 +43,10 @@ _RLIMIT_NAMES = (
 _RLIMITS = {name: "RLIMIT_" + name.upper() for name in _RLIMIT_NAMES.split()}
 _RLIM_INFINITY = 2**64 - 1
 _UNITS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
-_CPUSET_RE = re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*")
-_BYTES_RE = re.compile(r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?", re.IGNORECASE)
+# Patterns, not compiled at import: re compiles and caches them on first use,
+# and most runs never parse a size or a cpuset.
+_CPUSET = r"\d+(-\d+)?(,\d+(-\d+)?)*"
+_BYTES = r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?"
 
 
 def parse_bytes(text: str) -> int:
@@ -53,7 +55,7 @@ def parse_bytes(text: str) -> int:
     the one before, any case, ``kb``/``kib`` alike)."""
     from fractions import Fraction  # exact decimals; only flags need it
 
-    match = _BYTES_RE.fullmatch(text.strip())
+    match = re.fullmatch(_BYTES, text.strip(), re.IGNORECASE)
     if match is None:
         raise InvalidArgument("size", text, "expected a number with b, k, m, g, t, p")
     try:
@@ -226,7 +228,7 @@ def _cpu(config: ContainerConfig) -> dict[str, Any]:
 
 def _cpuset(flag: str, text: str) -> str:
     """A cpuset list (``0-2,4``) as the kernel takes it."""
-    if not _CPUSET_RE.fullmatch(text):
+    if not re.fullmatch(_CPUSET, text):
         raise InvalidArgument(flag, text, "expected a list such as 0-2,4")
     return text
 

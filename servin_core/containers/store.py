@@ -26,8 +26,10 @@ from servin_core.state.db import Database
 
 __all__ = ["ContainerStore", "check_name", "new_container_id"]
 
-_NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-_HEX_RE = re.compile(r"[0-9a-f]{1,64}")
+# Patterns, not compiled at import: re compiles and caches them on first use,
+# and a run without --name looks nothing up.
+_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]*"
+_HEX = r"[0-9a-f]{1,64}"
 
 # Fields that change as the container runs; update() accepts only these.
 _MUTABLE = frozenset(
@@ -54,7 +56,7 @@ def new_container_id() -> str:
 
 def check_name(name: str) -> str:
     name = name.removeprefix("/")
-    if not _NAME_RE.fullmatch(name):
+    if not re.fullmatch(_NAME, name):
         raise InvalidArgument(
             "container name", name, "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
         )
@@ -123,7 +125,7 @@ class ContainerStore:
         )
         if row is not None:
             return _from_row(row)
-        if _HEX_RE.fullmatch(text):
+        if re.fullmatch(_HEX, text):
             rows = self._db.query(
                 "SELECT * FROM containers WHERE id LIKE ? LIMIT 2", (text + "%",)
             )
