@@ -244,6 +244,10 @@ class ServinApp(App[None]):
             entry = (self.get_key_display(binding), binding.description)
             if not binding.description or entry in seen:
                 continue
+            # A key its widget turns off (marking in a read-only list) is
+            # not offered here either, as the footer does not show it.
+            if active.node.check_action(binding.action, ()) is False:
+                continue
             seen.add(entry)
             if active.node is self or isinstance(active.node, Screen):
                 everywhere.append(entry)

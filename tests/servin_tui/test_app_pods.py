@@ -85,6 +85,12 @@ async def test_pods_made_through_the_cri_are_listed_live(
         assert (short_id, name, namespace) == (made.pod_sandbox_id[:13], "web", "shop")
         assert (state, ip, containers) == ("Ready", "", "0")
 
+        # Read-only: nothing to mark rows for, and no key offered for it.
+        await pilot.press("space")
+        assert not panel.table.marks
+        offered = [d for _, keys in app.help_sections() for _, d in keys]
+        assert "Mark" not in offered and "Filter" in offered
+
         await until(pilot, lambda: panel.detail_key == made.pod_sandbox_id, "detail")
         detail = str(panel.query_one(".detail-text").render())
         assert "web-host" in detail and "app=web" in detail
