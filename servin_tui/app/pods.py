@@ -12,7 +12,6 @@ import time
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.widget import Widget
 
 from servin_core.errors import ServinError
 from servin_core.events import Event
@@ -22,8 +21,6 @@ from servin_tui.app.rows import Clock, Row
 from servin_tui.cli.humanize import human_age
 
 __all__ = ["PodsPanel", "pod_row"]
-
-_POLL_SECONDS = 2.0
 
 
 def pod_row(pod: PodSandbox, now: float | None = None) -> Row:
@@ -73,16 +70,8 @@ class PodsPanel(Panel):
 
     def __init__(self, backend: Backend, clock: Clock, *, id: str) -> None:
         super().__init__(backend, clock, id=id)
-        self._reading = False
         self._failure: str | None = None
         """The last read's error, said once (None: the last read worked)."""
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        # TODO: the CRI records no events for pods (run, stop, remove), so
-        # the list is read again every two seconds while it is in front;
-        # events from servin_cri's sandbox operations would end the polling.
-        self.set_interval(_POLL_SECONDS, self._poll)
 
     def shown(self) -> None:
         if self._was_shown and self._failure is not None:
@@ -90,16 +79,7 @@ class PodsPanel(Panel):
         else:
             super().shown()
 
-    def _poll(self) -> None:
-        # Not while a read is on its way: a new one would cancel it, and a
-        # slow store would then never be shown. Nor after a failure:
-        # choosing the tab again tries again.
-        quiet = self._reading or self._failure is not None
-        if self._was_shown and not quiet and _in_front(self):
-            self.reload()
-
     async def fetch_all(self) -> Sequence[PodSandbox]:
-        self._reading = True
         try:
             pods = await self.backend.list_pods()
         except (ServinError, OSError) as e:
@@ -107,16 +87,18 @@ class PodsPanel(Panel):
                 return list(self.objects.values())  # said already
             self._failure = str(e)
             raise
-        finally:
-            self._reading = False
         self._failure = None
         return pods
 
     async def apply_events(self, events: Sequence[Event]) -> None:
-        # A pod's containers are the core's: their comings and goings
-        # change its CTRS count (there are few pods: read them all).
-        if any(
-            e.type == "container" and e.action in ("create", "destroy") for e in events
+        # The CRI records each pod's create, start, stop and remove; a
+        # pod's containers are the core's, and their comings and goings
+        # change its CTRS count. There are few pods: read them all. After a
+        # failed read, only choosing the tab again tries again.
+        if self._failure is None and any(
+            e.type == "pod"
+            or (e.type == "container" and e.action in ("create", "destroy"))
+            for e in events
         ):
             self.reload()
 
@@ -155,10 +137,3 @@ def pod_detail(pod: PodSandbox) -> Text:
             text.append(f"{label:<12}", style="bold")
             text.append(f"{value}\n")
     return text
-
-
-def _in_front(widget: Widget) -> bool:
-    """Whether ``widget`` is on the screen in front (its tab chosen)."""
-    if widget.screen is not widget.app.screen:
-        return False
-    return all(node.display for node in widget.ancestors_with_self)
