@@ -22,6 +22,8 @@ __all__ = ["Event", "EventLog"]
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One row of the events table: what happened to which object."""
+
     seq: int
     time: float
     type: str

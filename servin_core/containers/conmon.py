@@ -47,6 +47,8 @@ class CreateFailed(Unavailable):
 
 @dataclass(frozen=True, eq=False)
 class Launched:
+    """The process IDs of a container's conmon and of its first process."""
+
     conmon_pid: int
     pid: int
 

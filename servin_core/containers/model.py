@@ -81,6 +81,8 @@ class State(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RestartPolicy:
+    """What to do when the container exits (docker's ``--restart``)."""
+
     name: Literal["no", "on-failure", "always", "unless-stopped"] = "no"
     maximum_retry: int = field(default=0, metadata=bounds(0))
 
@@ -106,6 +108,8 @@ def parse_restart_policy(text: str) -> RestartPolicy:
 
 @dataclass(frozen=True)
 class Ulimit:
+    """A resource limit of the container's processes (``--ulimit``)."""
+
     name: str
     soft: int
     hard: int
@@ -113,6 +117,8 @@ class Ulimit:
 
 @dataclass(frozen=True)
 class Device:
+    """A host device made inside the container (``--device``)."""
+
     host_path: str
     container_path: str
     permissions: str = "rwm"
@@ -120,6 +126,8 @@ class Device:
 
 @dataclass(frozen=True)
 class Mount:
+    """A bind, volume, tmpfs or overlay mount in the container."""
+
     type: Literal["bind", "volume", "tmpfs", "overlay"]
     """``overlay``: read-only, of the lower directories in ``options``
     (``lowerdir=A:B``, at least two), mounted by the runtime inside the
@@ -139,6 +147,8 @@ class Mount:
 
 @dataclass(frozen=True)
 class Resources:
+    """The container's cgroup limits, rlimits, devices and sysctls."""
+
     memory: int | None = None
     """Bytes; None is unlimited."""
     memory_swap: int | None = None

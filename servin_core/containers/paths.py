@@ -30,6 +30,8 @@ def cgroup_path(container_id: str, parent: str | None = None) -> str:
 
 @dataclass(frozen=True, eq=False)
 class ContainerPaths:
+    """Where a container's files live: persistent data and run state."""
+
     container_id: str
     data: Path
     """data_dir/containers/ID"""

@@ -49,6 +49,8 @@ class RuntimeError_(Unavailable):
 
 @dataclass(frozen=True, eq=False)
 class Runtime:
+    """An OCI runtime binary (runc or crun) with its state directory."""
+
     name: str
     path: str
     root: Path

@@ -19,6 +19,8 @@ __all__ = ["ProcessUser", "resolve_groups", "resolve_user"]
 
 @dataclass(frozen=True, eq=False)
 class ProcessUser:
+    """The IDs and home directory the container's process runs with."""
+
     uid: int
     gid: int
     additional_gids: list[int] = field(default_factory=list)
