@@ -29,7 +29,7 @@ from servin_core.containers.reconcile import reconcile_locked
 from servin_core.containers.remove import remove_locked
 from servin_core.containers.start import start_locked
 from servin_core.errors import NotFound, ServinError
-from servin_core.state.locks import object_lock
+from servin_core.state.locks import forget_lock, object_lock
 
 if TYPE_CHECKING:
     from servin_core.config import Config
@@ -58,6 +58,8 @@ def _locked_step(core: Core, container_id: str, started_at: float | None) -> flo
         try:
             container = core.containers.get(container_id)
         except NotFound:
+            # Removed while we waited: the lock file we made is ours to go.
+            forget_lock(core.config.run_dir, "container", container_id)
             return -1
         container = reconcile_locked(core, container)
         if started_at is not None and container.started_at != started_at:
@@ -78,6 +80,7 @@ def _restart(core: Core, container_id: str) -> None:
         try:
             container = core.containers.get(container_id)
         except NotFound:
+            forget_lock(core.config.run_dir, "container", container_id)
             return
         if container.state is not State.RESTARTING:
             return  # stopped or removed while backing off

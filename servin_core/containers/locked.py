@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from servin_core.containers.model import Container
-from servin_core.state.locks import object_lock
+from servin_core.errors import NotFound
+from servin_core.state.locks import forget_lock, object_lock
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -26,7 +27,13 @@ def locked(core: Core, text: str, operation: Callable[[Container], T]) -> T:
     container = core.containers.resolve(text)
     with object_lock(core.config.run_dir, "container", container.id):
         # Re-read: another process may have changed it while we waited.
-        return operation(core.containers.get(container.id))
+        try:
+            current = core.containers.get(container.id)
+        except NotFound:
+            # Removed while we waited: the lock file we made is ours to go.
+            forget_lock(core.config.run_dir, "container", container.id)
+            raise
+        return operation(current)
 
 
 async def run_locked(core: Core, text: str, operation: Callable[[Container], T]) -> T:

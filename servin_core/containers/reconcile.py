@@ -31,7 +31,7 @@ from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.rootfs import unmount_rootfs
 from servin_core.containers.runtime import runtime_of
 from servin_core.errors import NotFound
-from servin_core.state.locks import try_object_lock
+from servin_core.state.locks import forget_lock, try_object_lock
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -77,6 +77,7 @@ def refresh(core: Core, container: Container) -> Container:
         try:
             current = core.containers.get(container.id)
         except NotFound:
+            forget_lock(core.config.run_dir, "container", container.id)
             return container  # removed meanwhile
         return reconcile_locked(core, current)
 

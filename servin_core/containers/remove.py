@@ -29,7 +29,7 @@ from servin_core.containers.reconcile import (
 from servin_core.containers.rootfs import unmount_rootfs
 from servin_core.containers.stop import kill_locked
 from servin_core.errors import Conflict, ServinError
-from servin_core.state.locks import try_object_lock
+from servin_core.state.locks import forget_lock, try_object_lock
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -69,6 +69,7 @@ def remove_locked(
     with core.db.write() as conn:
         core.containers.delete(conn, container)
     _remove_files(paths)
+    forget_lock(core.config.run_dir, "container", container.id)
     if anonymous:
         from servin_core.volumes.operations import remove_unused
 
@@ -120,6 +121,7 @@ def _remove_orphan(core: Core, container_id: str) -> bool:
         ):
             return False
         _remove_files(ContainerPaths.of(core.config, container_id))
+        forget_lock(core.config.run_dir, "container", container_id)
         return True
 
 

@@ -20,7 +20,7 @@ from servin_core.network.attach import leave_networks
 from servin_core.network.cni_cache import cache_root
 from servin_core.network.conflist import ipam_dir
 from servin_core.network.masquerade import tidy_masquerades
-from servin_core.state.locks import try_object_lock
+from servin_core.state.locks import forget_lock, try_object_lock
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -59,6 +59,8 @@ def tidy_networks(core: Core) -> int:
             )
             if row is not None and row[0] in _ACTIVE:
                 continue
+            if row is None:
+                forget_lock(core.config.run_dir, "container", container_id)
             if leave_networks(core, container_id):
                 collected += 1
                 log.for_object(log.network, "container", container_id).info(

@@ -109,10 +109,19 @@ def gone(core: Core, container_id: str) -> dict[str, object]:
     found["holds"] = core.db.query(
         "SELECT holder_id FROM image_holds WHERE holder_id = ?", (container_id,)
     )
+    found["lock file"] = (
+        core.config.run_dir / "locks" / f"container-{container_id}"
+    ).exists()
     return found
 
 
-GONE: dict[str, object] = {**NO_LEAKS, "data dir": False, "rows": [], "holds": []}
+GONE: dict[str, object] = {
+    **NO_LEAKS,
+    "data dir": False,
+    "rows": [],
+    "holds": [],
+    "lock file": False,
+}
 
 
 async def import_busybox(
