@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+
+from servin_core.errors import ServinError
 
 if TYPE_CHECKING:
     from servin_core.config import Config
@@ -67,6 +69,25 @@ class Session:
 
     def stdout_is_terminal(self) -> bool:
         return self.stdout.isatty()
+
+    async def each(
+        self, names: Iterable[str], act: Callable[[str], Awaitable[object]]
+    ) -> int:
+        """Run ``act`` on every name, as docker's commands on several objects
+        do: print each name done (or what ``act`` returned, when a string),
+        an error line for each that failed, and go on; the exit status."""
+        status = 0
+        for name in names:
+            try:
+                result = await act(name)
+            except ServinError as e:
+                self.stdout.flush()
+                self.warn(f"Error: {e}")
+                status = 1
+                continue
+            self.out(result if isinstance(result, str) else name)
+            self.stdout.flush()
+        return status
 
 
 Runner = Callable[[Session, argparse.Namespace], Coroutine[Any, Any, int] | int]

@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from servin_core.errors import InvalidArgument, ServinError
+from servin_core.errors import InvalidArgument
 from servin_tui.cli.command import Command, Runner, Session
 from servin_tui.cli.prune_flags import add_filter_flag, filter_map
 
@@ -25,20 +25,15 @@ Action = Callable[["Core", str, argparse.Namespace], Awaitable[Any]]
 
 
 async def _each(session: Session, names: list[str], action: Action, args: Any) -> int:
-    """Run ``action`` on every name; print the names that succeeded."""
+    """Run ``action`` on every name; print the names that succeeded (for
+    ``wait``, the exit codes)."""
     core = session.core()
-    status = 0
-    for name in names:
-        try:
-            result = await action(core, name, args)
-        except ServinError as e:
-            session.stdout.flush()
-            session.warn(f"Error: {e}")
-            status = 1
-            continue
-        session.out(str(result) if isinstance(result, int) else name)
-        session.stdout.flush()
-    return status
+
+    async def act(name: str) -> object:
+        result = await action(core, name, args)
+        return str(result) if isinstance(result, int) else None
+
+    return await session.each(names, act)
 
 
 def _names(parser: argparse.ArgumentParser) -> None:

@@ -76,18 +76,7 @@ async def _run(session: Session, args: argparse.Namespace) -> int:
         return 1
 
     core = session.core()
-    status = 0
-    for name in args.containers:
-        try:
-            await update(core, name, change)
-        except ServinError as e:
-            session.stdout.flush()
-            session.warn(f"Error: {e}")
-            status = 1
-            continue
-        session.out(name)
-        session.stdout.flush()
-    return status
+    return await session.each(args.containers, lambda name: update(core, name, change))
 
 
 _RUN: Runner = _run

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from servin_core.errors import InvalidArgument, ServinError
+from servin_core.errors import InvalidArgument
 from servin_tui.cli import volumes_list
 from servin_tui.cli.command import Command, Session
 from servin_tui.cli.prune_flags import add_filter_flag, filter_map
@@ -92,18 +92,9 @@ async def _run_rm(session: Session, args: argparse.Namespace) -> int:
     from servin_core.volumes.operations import remove
 
     core = session.core()
-    status = 0
-    for name in args.names:
-        try:
-            await remove(core, name, force=args.force)
-        except ServinError as e:
-            session.stdout.flush()
-            session.warn(f"Error: {e}")
-            status = 1
-            continue
-        session.out(name)
-        session.stdout.flush()
-    return status
+    return await session.each(
+        args.names, lambda name: remove(core, name, force=args.force)
+    )
 
 
 def _configure_prune(parser: argparse.ArgumentParser) -> None:
