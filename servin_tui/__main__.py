@@ -32,7 +32,7 @@ def main() -> None:
 
     # The command is done: its database is closed and its files written.
     # Tearing down the interpreter would now walk every object the run
-    # made (tens of milliseconds, with pydantic's schemas) looking for
+    # made (milliseconds; tens of them in a long listing) looking for
     # cycles to collect; frozen objects are skipped. Nothing is lost: the
     # exit still runs atexit handlers (logging's flush) and flushes stdout
     # and stderr, and the finalizers of objects left in cycles at exit are
