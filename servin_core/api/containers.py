@@ -172,8 +172,8 @@ async def stop(request: web.Request) -> web.Response:
     core = core_of(request)
     if not _current(core, _ident(request)).state.can_stop():
         return web.Response(status=304)
-    timeout = params.integer(request, "t")
-    await lifecycle.stop(core, _ident(request), timeout=timeout)
+    timeout, signal = _stop_options(request)
+    await lifecycle.stop(core, _ident(request), timeout=timeout, signal=signal)
     return web.Response(status=204)
 
 
@@ -184,9 +184,18 @@ async def kill(request: web.Request) -> web.Response:
 
 
 async def restart(request: web.Request) -> web.Response:
-    timeout = params.integer(request, "t")
-    await lifecycle.restart(core_of(request), _ident(request), timeout=timeout)
+    timeout, signal = _stop_options(request)
+    await lifecycle.restart(
+        core_of(request), _ident(request), timeout=timeout, signal=signal
+    )
     return web.Response(status=204)
+
+
+def _stop_options(request: web.Request) -> tuple[int | None, str | None]:
+    """``t``, the seconds before SIGKILL, and ``signal`` (API 1.42), sent
+    instead of the container's stop signal; docker's CLI sends each only
+    when given. Older versions never send ``signal``: it is taken from any."""
+    return params.integer(request, "t"), params.text(request, "signal") or None
 
 
 async def pause(request: web.Request) -> web.Response:

@@ -71,17 +71,25 @@ async def start(core: Core, text: str) -> Container:
     return await run_locked(core, text, lambda c: start_locked(core, c))
 
 
-async def stop(core: Core, text: str, *, timeout: int | None = None) -> Container:
-    return await run_locked(core, text, lambda c: stop_locked(core, c, timeout))
+async def stop(
+    core: Core, text: str, *, timeout: int | None = None, signal: str | None = None
+) -> Container:
+    """Send ``signal`` (default: the container's stop signal), then SIGKILL
+    if it has not exited after ``timeout`` seconds."""
+    return await run_locked(core, text, lambda c: stop_locked(core, c, timeout, signal))
 
 
 async def kill(core: Core, text: str, *, signal: str | int = "SIGKILL") -> Container:
     return await run_locked(core, text, lambda c: kill_locked(core, c, signal))
 
 
-async def restart(core: Core, text: str, *, timeout: int | None = None) -> Container:
+async def restart(
+    core: Core, text: str, *, timeout: int | None = None, signal: str | None = None
+) -> Container:
+    """``stop`` with the same ``timeout`` and ``signal``, then start."""
+
     def operation(container: Container) -> Container:
-        stopped = stop_locked(core, container, timeout)
+        stopped = stop_locked(core, container, timeout, signal)
         return start_locked(core, stopped)
 
     return await run_locked(core, text, operation)

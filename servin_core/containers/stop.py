@@ -1,10 +1,11 @@
 """Stopping, killing, pausing and resuming a running container.
 
-``stop`` sends the container's stop signal, waits for conmon's exit file
-for the timeout, then sends SIGKILL, and records the exit itself (the exit
-command that conmon runs afterwards finds the run already recorded). A stop
-or a kill with the stop signal or SIGKILL marks the container as stopped by
-its user, so no restart policy brings it back, as docker does.
+``stop`` sends the container's stop signal (or the one its caller names,
+as ``docker stop -s`` does), waits for conmon's exit file for the timeout,
+then sends SIGKILL, and records the exit itself (the exit command that
+conmon runs afterwards finds the run already recorded). A stop or a kill
+with the stop signal or SIGKILL marks the container as stopped by its user,
+so no restart policy brings it back, as docker does.
 """
 
 from __future__ import annotations
@@ -91,7 +92,24 @@ def _resume_if_paused(core: Core, container: Container) -> None:
             raise
 
 
-def stop_locked(core: Core, container: Container, timeout: int | None) -> Container:
+def _stop_signal(container: Container, signal: str | None) -> int:
+    """``signal`` if given, else the container's stop signal (SIGTERM when
+    neither the image nor ``--stop-signal`` set one)."""
+    if signal is None:
+        return parse_signal(container.config.stop_signal or "SIGTERM")
+    try:
+        return parse_signal(signal)
+    except InvalidArgument:
+        raise InvalidArgument(
+            "container", container.name, f"cannot stop with {signal!r}: unknown signal"
+        ) from None
+
+
+def stop_locked(
+    core: Core, container: Container, timeout: int | None, signal: str | None = None
+) -> Container:
+    # A bad signal is refused before anything changes or is sent.
+    stop_signal = _stop_signal(container, signal)
     container = reconcile_locked(core, container)
     if container.state is State.RESTARTING:
         return core.containers.update(
@@ -108,7 +126,6 @@ def stop_locked(core: Core, container: Container, timeout: int | None) -> Contai
         timeout = container.config.stop_timeout
     if timeout is None:
         timeout = DEFAULT_STOP_TIMEOUT
-    stop_signal = parse_signal(container.config.stop_signal or "SIGTERM")
 
     _signal(core, container, stop_signal)
     _resume_if_paused(core, container)

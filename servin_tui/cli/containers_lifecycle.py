@@ -49,7 +49,10 @@ def _timeout_flags(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait before killing (default: the container's, else 10)",
     )
     parser.add_argument(
-        "-s", "--signal", metavar="SIGNAL", help="signal that stops the container"
+        "-s",
+        "--signal",
+        metavar="SIGNAL",
+        help="signal sent instead of the container's stop signal",
     )
     _names(parser)
 
@@ -135,28 +138,13 @@ async def _start(core: Core, name: str, args: Any) -> object:
 async def _stop(core: Core, name: str, args: Any) -> object:
     from servin_core.containers.lifecycle import stop
 
-    if args.signal:
-        await _kill_first(core, name, args.signal)
-    return await stop(core, name, timeout=args.time)
+    return await stop(core, name, timeout=args.time, signal=args.signal or None)
 
 
 async def _restart(core: Core, name: str, args: Any) -> object:
     from servin_core.containers.lifecycle import restart
 
-    if args.signal:
-        await _kill_first(core, name, args.signal)
-    return await restart(core, name, timeout=args.time)
-
-
-async def _kill_first(core: Core, name: str, signal: str) -> None:
-    """``-s``: send this signal instead of the container's stop signal; the
-    timeout and SIGKILL still follow if it does not exit."""
-    # TODO: stop() takes no signal in the core's API; until it does, the
-    # signal is sent here and stop() then waits out the timeout as usual.
-    from servin_core.containers.lifecycle import kill
-
-    if core.containers.resolve(name).state.can_stop():
-        await kill(core, name, signal=signal)
+    return await restart(core, name, timeout=args.time, signal=args.signal or None)
 
 
 async def _kill(core: Core, name: str, args: Any) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from api_daemon import Daemon
 from registry_fixtures import RegistryServer, unique_repo
@@ -110,6 +111,45 @@ def test_detached_container_ps_logs_exec_stop_rm(daemon: Daemon, busybox: str) -
     assert after_stop.startswith("Exited (")
     assert removed.returncode == 0
     assert daemon.docker_ok("ps", "-aq") == ""
+
+
+def test_stop_and_restart_s_send_that_signal_and_refuse_an_unknown_one(
+    daemon: Daemon, busybox: str
+) -> None:
+    # Ignores SIGTERM, saying so, and exits 7 on SIGUSR1.
+    script = 'trap "echo got TERM" TERM; trap "exit 7" USR1; echo ready;'
+    script += " while :; do sleep 0.1; done"
+    daemon.docker_ok("run", "-d", "--name", "usr1", busybox, "sh", "-c", script)
+    _wait_for_logs(daemon, "usr1", "ready\n")
+
+    refused = daemon.docker("stop", "-s", "SIGNOPE", "usr1")
+    still = daemon.docker_ok("inspect", "-f", "{{.State.Status}}", "usr1")
+    began = time.monotonic()
+    restarted = daemon.docker("restart", "-t", "30", "-s", "USR1", "usr1")
+    _wait_for_logs(daemon, "usr1", "ready\nready\n")
+    stopped = daemon.docker("stop", "-t", "30", "-s", "SIGUSR1", "usr1")
+    took = time.monotonic() - began
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "Error response from daemon:"
+        " container usr1: cannot stop with 'SIGNOPE': unknown signal"
+    )
+    assert still.strip() == "running"
+    assert restarted.returncode == 0, restarted.stderr
+    assert stopped.returncode == 0, stopped.stderr
+    # Each run exited through its USR1 trap, not SIGKILL after 30 s.
+    assert took < 20
+    code = daemon.docker_ok("inspect", "-f", "{{.State.ExitCode}}", "usr1")
+    assert code.strip() == "7"
+    assert daemon.docker_ok("logs", "usr1") == "ready\nready\n"
+
+
+def _wait_for_logs(daemon: Daemon, name: str, expected: str) -> None:
+    deadline = time.monotonic() + 30
+    while (seen := daemon.docker_ok("logs", name)) != expected:
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.1)
 
 
 def test_missing_container_is_reported_as_docker_words_it(daemon: Daemon) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -133,6 +134,69 @@ async def test_stop_of_a_process_that_obeys_takes_its_status(box: Core) -> None:
 
     # catatonit passes SIGTERM on; sleep dies of it: 128 + 15.
     assert stopped.exit_code == 143
+
+
+# Ignores SIGTERM (noisily: any TERM it gets shows in its output) and exits
+# 7 on SIGUSR1; sh runs a trap once its foreground sleep ends.
+USR1_STOPS = (
+    'trap "echo got TERM" TERM; trap "exit 7" USR1; echo ready;'
+    " while true; do sleep 0.1; done"
+)
+
+
+async def _start_usr1_stoppable(core: Core) -> str:
+    container = await lifecycle.create(
+        core, ContainerConfig(image=IMAGE, cmd=["sh", "-c", USR1_STOPS])
+    )
+    await lifecycle.start(core, container.id)
+    await _wait_for_output(core, container.id, b"ready\n")
+    return container.id
+
+
+async def test_stop_with_a_signal_sends_it_instead_of_the_stop_signal(
+    box: Core,
+) -> None:
+    ident = await _start_usr1_stoppable(box)
+
+    began = time.monotonic()
+    stopped = await lifecycle.stop(box, ident, timeout=30, signal="SIGUSR1")
+
+    # Its own exit, long before the timeout's SIGKILL (137), and no SIGTERM.
+    assert stopped.exit_code == 7
+    assert time.monotonic() - began < 10
+    assert (await output(box, ident))["stdout"] == b"ready\n"
+    assert stopped.stopped_by_user is True
+
+
+async def test_restart_with_a_signal_stops_with_it_and_runs_again(box: Core) -> None:
+    ident = await _start_usr1_stoppable(box)
+
+    began = time.monotonic()
+    restarted = await lifecycle.restart(box, ident, timeout=30, signal="USR1")
+
+    assert time.monotonic() - began < 10
+    assert restarted.state is State.RUNNING
+    await _wait_for_output(box, ident, b"ready\nready\n")
+
+
+async def test_stop_with_an_unknown_signal_is_refused_and_sends_nothing(
+    box: Core,
+) -> None:
+    ident = await _start_usr1_stoppable(box)
+    name = box.containers.get(ident).name
+
+    with pytest.raises(InvalidArgument) as refused:
+        await lifecycle.stop(box, ident, timeout=1, signal="SIGNOPE")
+    with pytest.raises(InvalidArgument):
+        await lifecycle.restart(box, ident, timeout=1, signal="99999")
+
+    assert str(refused.value) == (
+        f"container {name}: cannot stop with 'SIGNOPE': unknown signal"
+    )
+    running = lifecycle.refresh(box, box.containers.get(ident))
+    assert running.state is State.RUNNING
+    assert running.stopped_by_user is False
+    assert (await output(box, ident))["stdout"] == b"ready\n"
 
 
 async def test_kill_with_a_signal(box: Core) -> None:

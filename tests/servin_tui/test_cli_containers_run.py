@@ -8,6 +8,7 @@ import json
 import re
 import signal
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -125,6 +126,54 @@ def test_detached_container_is_up_and_can_be_stopped_started_and_killed(
     assert cli.ok("wait", "sleeper").lines == ["137"]
     status = cli.ok("ps", "-a", "--format", "{{.Status}}").lines[0]
     assert status.startswith("Exited (137) "), status
+
+
+def test_stop_and_restart_with_s_send_that_signal_instead_of_sigterm(
+    cli: Cli, image: str
+) -> None:
+    # Ignores SIGTERM, saying so, and exits 7 on SIGUSR1.
+    script = 'trap "echo got TERM" TERM; trap "exit 7" USR1; echo ready;'
+    script += " while :; do sleep 0.1; done"
+    cli.ok("run", "-d", "--name", "usr1", image, "sh", "-c", script)
+    _wait_for_log(cli, "usr1", ["ready"])
+
+    began = time.monotonic()
+    restarted = cli("restart", "-t", "30", "-s", "USR1", "usr1")
+    _wait_for_log(cli, "usr1", ["ready", "ready"])
+    stopped = cli("stop", "-t", "30", "-s", "SIGUSR1", "usr1")
+    took = time.monotonic() - began
+
+    assert (restarted.code, restarted.lines) == (0, ["usr1"]), restarted.stderr
+    assert (stopped.code, stopped.lines) == (0, ["usr1"]), stopped.stderr
+    # Each run exited through its USR1 trap, not SIGKILL after 30 s.
+    assert took < 20
+    assert cli.ok("inspect", "-f", "{{.State.ExitCode}}", "usr1").lines == ["7"]
+    assert cli.ok("logs", "usr1").lines == ["ready", "ready"]
+
+
+def test_stop_with_an_unknown_signal_is_refused_and_the_container_runs_on(
+    cli: Cli, image: str
+) -> None:
+    cli.ok("run", "-d", "--name", "busy", image, "sleep", "1000")
+
+    refused = cli("stop", "-s", "SIGNOPE", "busy")
+    restart_refused = cli("restart", "-s", "NOPE", "busy")
+
+    assert refused.code == restart_refused.code == 1
+    assert refused.error_lines == [
+        "Error: container busy: cannot stop with 'SIGNOPE': unknown signal"
+    ]
+    assert restart_refused.error_lines == [
+        "Error: container busy: cannot stop with 'NOPE': unknown signal"
+    ]
+    assert cli.ok("ps", "--format", "{{.Names}} {{.State}}").lines == ["busy running"]
+
+
+def _wait_for_log(cli: Cli, name: str, lines: list[str]) -> None:
+    deadline = time.monotonic() + 30
+    while cli.ok("logs", name).lines != lines:
+        assert time.monotonic() < deadline, cli.ok("logs", name).lines
+        time.sleep(0.1)
 
 
 def test_interrupting_run_forwards_the_signal_to_the_container(
