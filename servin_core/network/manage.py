@@ -6,6 +6,7 @@ bridge at the first join, and ``remove`` deletes its masquerade rule, the
 bridge and the leases directory with the row. A network with containers
 on it is not removed. Changes to one network take its lock; connect and
 disconnect also take the container's, so a start never races a connect.
+The holder that removes a network deletes its lock file (state/locks.py).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from servin_core.network.subnets import (
     choose_subnet,
     gateway_of,
 )
-from servin_core.state.locks import object_lock
+from servin_core.state.locks import forget_lock, object_lock
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -59,6 +60,7 @@ __all__ = [
     "ensure_default",
     "prune_networks",
     "remove_network",
+    "remove_network_locked",
 ]
 
 RESERVED_NAMES = ("host", "none", "bridge", DEFAULT_NETWORK)
@@ -189,20 +191,37 @@ def remove_network(core: Core, text: str) -> Network:
             " and cannot be removed",
         )  # fmt: skip
     with object_lock(core.config.run_dir, "network", network.id):
-        attached = core.networks.endpoints_on(network.id)
-        if attached:
-            names = sorted(core.containers.get(e.container_id).name for e in attached)
-            raise Conflict(
-                "network", network.name,
-                f"has containers attached: {', '.join(names)}",
-            )  # fmt: skip
-        remove_masquerade(core, network)
-        with core.db.write() as conn:
-            core.networks.delete(conn, network)
-        _delete_bridge(network.bridge)
-        shutil.rmtree(ipam_dir(core.config.data_dir) / network.name, ignore_errors=True)
+        remove_network_locked(core, network)
     log.for_object(log.network, "network", network.id).info("removed %s", network.name)
     return network
+
+
+def remove_network_locked(core: Core, network: Network) -> None:
+    """:func:`remove_network` for a caller that holds the network's lock.
+    Once the network is gone (or found gone) its lock file is deleted: the
+    caller must do nothing more with the network under that lock."""
+    run_dir = core.config.run_dir
+    try:
+        core.networks.get(network.id)
+    except NotFound:
+        # Removed while we waited: the lock file is the one we made.
+        forget_lock(run_dir, "network", network.id)
+        raise NotFound("network", network.name, "No such network") from None
+    attached = core.networks.endpoints_on(network.id)
+    if attached:
+        names = sorted(core.containers.get(e.container_id).name for e in attached)
+        raise Conflict(
+            "network", network.name, f"has containers attached: {', '.join(names)}"
+        )
+    remove_masquerade(core, network)
+    with core.db.write() as conn:
+        core.networks.delete(conn, network)
+    try:
+        _delete_bridge(network.bridge)
+        shutil.rmtree(ipam_dir(core.config.data_dir) / network.name, ignore_errors=True)
+    finally:
+        # Its row is gone: so goes its lock file, last (state/locks.py).
+        forget_lock(run_dir, "network", network.id)
 
 
 def prune_networks(core: Core, only: PruneFilter | None = None) -> list[Network]:

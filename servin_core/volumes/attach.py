@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
+from servin_core.errors import NotFound
 from servin_core.state.locks import object_lock
 from servin_core.volumes.copyup import copy_up, is_empty
 from servin_core.volumes.local import LocalDriver
@@ -32,7 +33,12 @@ from servin_core.volumes.model import (
     check_volume_name,
     new_anonymous_name,
 )
-from servin_core.volumes.operations import driver_of, remove_locked, store_of
+from servin_core.volumes.operations import (
+    driver_of,
+    remove_locked,
+    remove_sync,
+    store_of,
+)
 from servin_core.volumes.store import Binding
 
 if TYPE_CHECKING:
@@ -131,6 +137,11 @@ def record(
 def volume_locks(core: Core, requests: list[VolumeRequest]) -> Iterator[None]:
     """Hold the locks of the named volumes a create mounts, in name order,
     from before their rows are written until their directories are made."""
+    # TODO: a create that fails before its rows are written (its name taken
+    # meanwhile) leaves the lock file of a named volume it would have made.
+    # Deleting it here is not safe: forget_made may have deleted it already
+    # and another process made a new one since; forget_lock would need to
+    # know which file this process holds.
     with contextlib.ExitStack() as stack:
         for name in sorted({r.name for r in requests if not r.anonymous}):
             stack.enter_context(object_lock(core.config.run_dir, "volume", name))
@@ -148,8 +159,18 @@ def make_directories(core: Core, names: list[str]) -> None:
 def forget_made(core: Core, names: list[str]) -> None:
     """Undo :func:`record` for a create that failed after it (the caller
     holds :func:`volume_locks`): the volumes it made go."""
+    store = store_of(core)
     for name in names:
-        remove_locked(core, name, force=True)
+        try:
+            anonymous = store.get(name).anonymous
+        except NotFound:
+            continue
+        if anonymous:
+            # Not among volume_locks (no one else knew its name), but only
+            # a holder may delete its lock file, as the removal does.
+            remove_sync(core, name, force=True)
+        else:
+            remove_locked(core, name, force=True)
 
 
 def anonymous_volumes(core: Core, container_id: str) -> list[str]:

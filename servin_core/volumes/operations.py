@@ -5,7 +5,9 @@ A volume's row is written before its directory is made, and removed before
 its directory goes, each under the volume's lock, so that a removal and a
 container's first use of the same volume never interleave. A volume that
 some container mounts (running or not) is not removed: the Conflict names
-the container.
+the container. The holder that removes a volume, or finds it missing,
+deletes its lock file last (state/locks.py), so that run/locks does not keep
+one file per volume ever made.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 from servin_core import log
 from servin_core.errors import Conflict, NotFound
 from servin_core.filters import PruneFilter
-from servin_core.state.locks import object_lock
+from servin_core.state.locks import forget_lock, object_lock
 from servin_core.volumes.local import LocalDriver
 from servin_core.volumes.model import Volume, check_volume_name, new_anonymous_name
 from servin_core.volumes.store import VolumeStore
@@ -83,6 +85,7 @@ def create_sync(
             with core.db.write() as conn:
                 store.delete(conn, name)
             local.remove(name)
+            forget_lock(core.config.run_dir, "volume", name)
             raise
     log.for_object(log.volumes, "volume", name).info("created")
     return volume
@@ -116,19 +119,28 @@ def remove_sync(core: Core, name: str, *, force: bool = False) -> bool:
 
 
 def remove_locked(core: Core, name: str, *, force: bool = False) -> bool:
-    """:func:`remove_sync` for a caller that holds the volume's lock."""
+    """:func:`remove_sync` for a caller that holds the volume's lock. Once
+    the volume is gone (or found missing) its lock file is deleted: the
+    caller must do nothing more with the volume under that lock."""
     store = store_of(core)
     with core.db.write() as conn:
-        if not store.exists(conn, name):
-            if force:
-                return False
-            raise NotFound("volume", name, "no such volume")
-        users = store.users(name, conn)
-        if users:
-            described = ", ".join(f"{n} ({i[:12]})" for i, n in users)
-            raise Conflict("volume", name, f"volume is in use by container {described}")
-        store.delete(conn, name)
+        exists = store.exists(conn, name)
+        if exists:
+            users = store.users(name, conn)
+            if users:
+                described = ", ".join(f"{n} ({i[:12]})" for i, n in users)
+                raise Conflict(
+                    "volume", name, f"volume is in use by container {described}"
+                )
+            store.delete(conn, name)
+    if not exists:
+        # Missing, or removed while we waited: the file is the one we made.
+        forget_lock(core.config.run_dir, "volume", name)
+        if force:
+            return False
+        raise NotFound("volume", name, "no such volume")
     driver_of(core).remove(name)
+    forget_lock(core.config.run_dir, "volume", name)
     log.for_object(log.volumes, "volume", name).info("removed")
     return True
 
@@ -181,6 +193,7 @@ def _remove_orphans(core: Core) -> None:
                 orphan = not store.exists(conn, name)
             if orphan:
                 local.remove(name)
+                forget_lock(core.config.run_dir, "volume", name)
                 log.for_object(log.volumes, "volume", name).info("removed orphan")
 
 

@@ -45,6 +45,13 @@ def volume_rows(core: Core) -> list[str]:
     return [row[0] for row in core.db.query("SELECT name FROM volumes")]
 
 
+def volume_locks(core: Core) -> list[str]:
+    """The lock files of volumes: one per volume that exists at most."""
+    locks = core.config.run_dir / "locks"
+    found = os.listdir(locks) if locks.exists() else []
+    return sorted(name for name in found if name.startswith("volume-"))
+
+
 def volume_dirs(core: Core) -> list[str]:
     root = core.config.data_dir / "volumes"
     return sorted(os.listdir(root)) if root.exists() else []
@@ -157,6 +164,7 @@ async def test_a_volume_in_use_cannot_be_removed(box: Core) -> None:
     await lifecycle.remove(box, ident)
     assert await volumes.remove(box, "busy")
     assert volume_rows(box) == [] and volume_dirs(box) == []
+    assert volume_locks(box) == []
 
 
 async def test_rm_v_removes_anonymous_volumes_but_not_named_ones(box: Core) -> None:
@@ -174,6 +182,7 @@ async def test_rm_v_removes_anonymous_volumes_but_not_named_ones(box: Core) -> N
 
     assert volume_rows(box) == ["named"]
     assert volume_dirs(box) == ["named"]
+    assert volume_locks(box) == ["volume-named"]
 
 
 async def test_rm_without_v_keeps_anonymous_volumes(box: Core) -> None:
