@@ -9,21 +9,31 @@ of a killed process are recognised and removed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from servin_core import _process, log
 from servin_core.errors import InvalidArgument, NotFound
 from servin_core.images.reference import parse_digest
 
-__all__ = ["BlobWriter", "ContentStore", "digest_of"]
+if TYPE_CHECKING:
+    import hashlib
+
+__all__ = ["BlobWriter", "ContentStore", "digest_of", "sha256"]
 
 
 def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return "sha256:" + sha256(data).hexdigest()
+
+
+def sha256(data: bytes = b"") -> hashlib._Hash:
+    # hashlib loads OpenSSL's libcrypto (about 2 ms): imported when a blob
+    # is hashed, not by every command that opens the store.
+    import hashlib
+
+    return hashlib.sha256(data)
 
 
 class BlobWriter:
@@ -35,7 +45,7 @@ class BlobWriter:
         self._store = store
         self.expected = expected
         self.expected_size = expected_size
-        self._hash = hashlib.sha256()
+        self._hash = sha256()
         self.written = 0
         name = f"{_process.own_token()}-{os.urandom(8).hex()}"
         self.temp_path = store.ingest_dir / name

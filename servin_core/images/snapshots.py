@@ -13,7 +13,6 @@ whole, and the leftovers of a killed process are recognised and removed.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import shutil
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 
 from servin_core import _process, log
 from servin_core.errors import InvalidArgument
+from servin_core.images.content import sha256
 from servin_core.state.db import Database
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
             chains.append(diff_id)
         else:
             text = f"{chains[-1]} {diff_id}".encode()
-            chains.append("sha256:" + hashlib.sha256(text).hexdigest())
+            chains.append("sha256:" + sha256(text).hexdigest())
     return chains
 
 
@@ -61,7 +61,7 @@ class _HashingReader(io.RawIOBase):
 
     def __init__(self, inner: BinaryIO) -> None:
         self._inner = inner
-        self.hash = hashlib.sha256()
+        self.hash = sha256()
 
     def readable(self) -> bool:
         return True
