@@ -8,7 +8,9 @@ snapshots and the stale leases that protected them.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -89,13 +91,32 @@ class Core:
 
             reconcile_all(self)
             remove_orphans(self)
-        networks = self.config.data_dir / "networks"
-        if (self.config.run_dir / "netns").exists() or any(
-            (networks / name).exists() for name in ("cache", "nat")
-        ):
+        if self._networks_left_behind():
             from servin_core.network.tidy import tidy_networks
 
             tidy_networks(self)
+
+    def _networks_left_behind(self) -> bool:
+        """Whether tidy_networks (network/tidy.py) has anything to do: a
+        pinned namespace or CNI cache entry of a container that is not
+        running, or the masquerade marker of a network whose row is gone.
+        Three listings and a query: the network's modules (about 6 ms to
+        import) are imported on every command otherwise, by anyone who has
+        ever run a container on a network."""
+        networks = self.config.data_dir / "networks"
+        held = _names(self.config.run_dir / "netns") | _names(networks / "cache")
+        if held:
+            active = self.db.query(
+                "SELECT id FROM containers"
+                " WHERE state IN ('running', 'paused', 'restarting')"
+            )
+            if held - {row[0] for row in active}:
+                return True
+        markers = {n for n in _names(networks / "nat") if not n.endswith(".tmp")}
+        if not markers:
+            return False
+        rows = self.db.query("SELECT id FROM networks")
+        return bool(markers - {row[0] for row in rows})
 
     def _collect(self, resources: list[tuple[str, str]]) -> None:
         # Imported here: garbage collection needs the image store's queries,
@@ -109,3 +130,10 @@ class Core:
         )
         if removed:
             log.images.info("collected %d bytes of unreferenced content", removed)
+
+
+def _names(directory: Path) -> set[str]:
+    try:
+        return set(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
