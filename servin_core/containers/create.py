@@ -23,9 +23,9 @@ from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.runtime import select_runtime
 from servin_core.containers.spec import check_config, command_of
 from servin_core.containers.store import check_name, new_container_id
-from servin_core.errors import InvalidArgument
+from servin_core.errors import InvalidArgument, Unavailable
 from servin_core.images.inspect import config_of
-from servin_core.state.locks import object_lock
+from servin_core.state.locks import forget_lock, object_lock
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -116,7 +116,7 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
                 from servin_core.volumes.attach import make_directories
 
                 make_directories(core, made)
-        except BaseException:
+        except BaseException as e:
             shutil.rmtree(paths.data, ignore_errors=True)
             with core.db.write() as conn:
                 core.containers.delete(conn, container)
@@ -124,6 +124,11 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
                 from servin_core.volumes.attach import forget_made
 
                 forget_made(core, made)
+            # Still held here: the file goes with the row it guarded.
+            forget_lock(core.config.run_dir, "container", container.id)
+            if isinstance(e, OSError):
+                reason = f"cannot make its directories: {e}"
+                raise Unavailable("container", name, reason) from e
             raise
     log.for_object(log.containers, "container", container.id).info(
         "created %s from %s", name, image.id

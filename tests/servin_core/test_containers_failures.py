@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from containers_kit import NO_LEAKS, import_busybox, leaks, remove_all
 from servin_core.containers import lifecycle
 from servin_core.containers.model import ContainerConfig, Resources, State
 from servin_core.core import Core
-from servin_core.errors import AlreadyExists, InvalidArgument, NotFound
+from servin_core.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
 
 IMAGE = "servin-test/busybox"
 
@@ -121,3 +122,29 @@ async def test_no_command(box: Core) -> None:
     with pytest.raises(InvalidArgument, match="no command specified"):
         await lifecycle.create(box, ContainerConfig(image=IMAGE), name="idle")
     assert nothing_created(box) == NOTHING
+
+
+async def test_directories_that_cannot_be_made(box: Core) -> None:
+    # The containers' directory made immutable (ext4's attribute, which
+    # binds root too): the row is written, then making the container's
+    # directory fails, and the row and its lock file must go again.
+    containers = box.config.data_dir / "containers"
+    containers.mkdir(exist_ok=True)
+    subprocess.run(["chattr", "+i", str(containers)], check=True)
+    try:
+        with pytest.raises(
+            Unavailable,
+            match=r"container walled: cannot make its directories: .*not permitted",
+        ):
+            await lifecycle.create(
+                box, ContainerConfig(image=IMAGE, cmd=["true"]), name="walled"
+            )
+    finally:
+        subprocess.run(["chattr", "-i", str(containers)], check=True)
+
+    assert nothing_created(box) == NOTHING
+    assert [
+        name
+        for name in os.listdir(box.config.run_dir / "locks")
+        if name.startswith("container-")
+    ] == []
