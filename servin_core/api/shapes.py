@@ -104,9 +104,6 @@ def container_inspect(core: Core, container: Container) -> dict[str, Any]:
     details["Mounts"] = container_mounts(core, container)
     paths = ContainerPaths.of(core.config, container.id)
     details["LogPath"] = str(paths.log)
-    # docker SDK clients read logs only for some drivers; conmon's file is
-    # read through the logs endpoint whatever its format.
-    details["HostConfig"]["LogConfig"] = {"Type": "json-file", "Config": {}}
     details["GraphDriver"] = {
         "Name": "overlay",
         "Data": {

@@ -55,6 +55,7 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
     many("--env-file", metavar="FILE", help="read variables from a file")
     many("-l", "--label", metavar="KEY[=VALUE]", help="set a label")
     add("-u", "--user", metavar="USER[:GROUP]", help="user name or UID")
+    many("--group-add", metavar="GROUP", help="add a group (name or GID)")
     add("-w", "--workdir", metavar="DIR", help="working directory in the container")
     add("--entrypoint", metavar="COMMAND", help="override the image's entrypoint")
     add("-h", "--hostname", help="the container's host name")
@@ -83,6 +84,7 @@ def add_create_flags(parser: argparse.ArgumentParser) -> None:
     add("--stop-signal", metavar="SIGNAL", help="signal that stops the container")
     add("--stop-timeout", metavar="SECONDS", help="seconds before SIGKILL")
     add("--runtime", metavar="NAME", help="OCI runtime (crun or runc)")
+    many("--log-opt", metavar="KEY=VALUE", help="log option: max-size=SIZE (e.g. 10m)")
     many("-v", "--volume", metavar="[SRC:]DST[:OPTS]", help="mount a volume")
     many("--mount", metavar="type=...,target=...", help="add a mount")
     many("--tmpfs", metavar="DST[:OPTS]", help="mount a tmpfs")
@@ -177,6 +179,8 @@ def build_request(
         stop_signal=_signal(args.stop_signal),
         stop_timeout=_integer("--stop-timeout", args.stop_timeout),
         runtime=args.runtime,
+        log_max_size=_log_max_size(args.log_opt),
+        group_add=_groups(args.group_add),
         network=args.network,
         ip=args.ip,
         network_aliases=list(args.network_alias),
@@ -201,6 +205,35 @@ def _publish(specs: list[str]) -> list[str]:
         except InvalidArgument as e:
             raise InvalidArgument("--publish", spec, e.reason) from None
     return list(specs)
+
+
+def _log_max_size(items: list[str]) -> int | None:
+    """``--log-opt`` values: the size limit, the only one conmon honours."""
+    if not items:
+        return None
+    from servin_core.containers.log_options import log_max_size
+
+    options = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key or not sep:
+            raise InvalidArgument(
+                "--log-opt", item, "expected KEY=VALUE (max-size=10m)"
+            )
+        options.append((key, value))
+    try:
+        return log_max_size(options)
+    except InvalidArgument as e:
+        raise InvalidArgument("--log-opt", e.ident, e.reason) from None
+
+
+def _groups(names: list[str]) -> list[str]:
+    """``--group-add`` values; names are looked up in the image's
+    /etc/group when the container starts, as its user is."""
+    for name in names:
+        if not name.strip():
+            raise InvalidArgument("--group-add", repr(name), "the group is empty")
+    return list(names)
 
 
 def _integer(flag: str, text: str | None) -> int | None:

@@ -140,7 +140,14 @@ def _host_config(container: Container) -> dict[str, Any]:
             if m.type == "bind"
         ],
         "VolumesFrom": config.volumes_from or None,
-        "LogConfig": {"Type": "json-file", "Config": {}},
+        # conmon's one file, read through logs whatever its format; docker
+        # SDK clients read logs only for some drivers, json-file among them.
+        "LogConfig": {
+            "Type": "json-file",
+            "Config": (
+                {"max-size": str(config.log_max_size)} if config.log_max_size else {}
+            ),
+        },
         "NetworkMode": "none",
         "PortBindings": {},
         "RestartPolicy": {
@@ -148,6 +155,7 @@ def _host_config(container: Container) -> dict[str, Any]:
             "MaximumRetryCount": config.restart.maximum_retry,
         },
         "AutoRemove": config.auto_remove,
+        "GroupAdd": config.group_add or None,
         "CapAdd": config.cap_add or None,
         "CapDrop": config.cap_drop or None,
         "Privileged": config.privileged,

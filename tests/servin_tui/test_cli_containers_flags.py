@@ -119,6 +119,18 @@ def test_resource_flags_in_docker_units() -> None:
     assert request("--pids-limit", "-1", "busybox").config.resources.pids_limit is None
 
 
+def test_log_size_limit_and_added_groups() -> None:
+    config = request(
+        *("--log-opt", "max-size=1m", "--log-opt", "max-size=20k"),
+        *("--group-add", "4242", "--group-add", "nogroup"),
+        "busybox",
+    ).config
+
+    assert config.log_max_size == 20 * 1024  # the last one wins, as in docker
+    assert config.group_add == ["4242", "nogroup"]
+    assert request("busybox").config.log_max_size is None
+
+
 def test_unlimited_swap() -> None:
     config = request("-m", "64m", "--memory-swap", "-1", "busybox").config
 
@@ -150,6 +162,17 @@ def test_unlimited_swap() -> None:
         ),
         (["--mount", "type=bind,src=rel,dst=/x"], "'rel' is not an absolute path"),
         (["--mount", "type=tmpfs,dst=/x,colour=red"], "unknown field 'colour'"),
+        (["--log-opt", "bogus"], "--log-opt bogus: expected KEY=VALUE"),
+        (
+            ["--log-opt", "max-file=3"],
+            "--log-opt max-file=3: conmon keeps one log file per container",
+        ),
+        (["--log-opt", "mode=non-blocking"], "mode=non-blocking: unknown option"),
+        (["--log-opt", "max-size=big"], "--log-opt max-size=big: expected a number"),
+        (["--log-opt", "max-size=0"], "max-size=0: the minimum is 8238 bytes"),
+        (["--log-opt", "max-size=8k"], "max-size=8k: the minimum is 8238 bytes"),
+        (["--log-opt", "max-size=9000000p"], "too large for conmon"),
+        (["--group-add", ""], "--group-add '': the group is empty"),
     ],
 )
 def test_bad_values_name_the_flag_and_the_reason(argv: list[str], message: str) -> None:
