@@ -160,6 +160,8 @@ def config_from_docker(body: dict[str, Any]) -> ContainerConfig:
         stop_signal=_get(body, "StopSignal", str) or None,
         stop_timeout=_get(body, "StopTimeout", int),
         runtime=_get(host, "Runtime", str) or None,
+        log_max_size=_log_max_size(host),
+        group_add=_groups(host),
         volumes_from=_strings(host, "VolumesFrom") or [],
         network=_network_mode(host),
         ip=endpoint.get("ip"),
@@ -182,6 +184,43 @@ def _console_size(host: dict[str, Any]) -> tuple[int, int] | None:
             "field", "HostConfig.ConsoleSize", "expected [rows, columns]"
         )
     return (value[0], value[1]) if value[0] and value[1] else None
+
+
+def _log_max_size(host: dict[str, Any]) -> int | None:
+    """``LogConfig``: conmon's one file (docker's json-file, the default
+    when ``Type`` is empty) and its options, checked as ``--log-opt`` is."""
+    log = _get(host, "LogConfig", dict) or {}
+    kind = _get(log, "Type", str) or ""
+    if kind not in ("", "json-file"):
+        raise InvalidArgument(
+            "field",
+            "HostConfig.LogConfig.Type",
+            f"the {kind} log driver is not supported: conmon writes the log "
+            "to one file (json-file)",
+        )
+    options = _get(log, "Config", dict) or {}
+    if not all(isinstance(v, str) for v in options.values()):
+        raise InvalidArgument(
+            "field", "HostConfig.LogConfig.Config", "expected an object of strings"
+        )
+    if not options:
+        return None
+    from servin_core.containers.log_options import log_max_size
+
+    try:
+        return log_max_size(options.items())
+    except InvalidArgument as e:
+        raise InvalidArgument(
+            "field", "HostConfig.LogConfig.Config", f"{e.ident}: {e.reason}"
+        ) from None
+
+
+def _groups(host: dict[str, Any]) -> list[str]:
+    """``GroupAdd``: names or GIDs, looked up in the image when it starts."""
+    groups = _strings(host, "GroupAdd") or []
+    if not all(group.strip() for group in groups):
+        raise InvalidArgument("field", "HostConfig.GroupAdd", "a group is empty")
+    return groups
 
 
 def _network_mode(host: dict[str, Any]) -> str | None:

@@ -40,6 +40,24 @@ def test_bodies_that_are_not_create_requests_are_refused(
             "HostConfig": {"PortBindings": {"99999/tcp": [{"HostPort": "1"}]}},
         },
         "bad name": {"Image": busybox, "Cmd": ["true"]},
+        "log option": {
+            "Image": busybox,
+            "Cmd": ["true"],
+            "HostConfig": {"LogConfig": {"Config": {"compress": "true"}}},
+        },
+        "log size": {
+            "Image": busybox,
+            "Cmd": ["true"],
+            "HostConfig": {
+                "LogConfig": {"Type": "json-file", "Config": {"max-size": "ten"}}
+            },
+        },
+        "log driver": {
+            "Image": busybox,
+            "Cmd": ["true"],
+            "HostConfig": {"LogConfig": {"Type": "syslog"}},
+        },
+        "group": {"Image": busybox, "Cmd": ["true"], "HostConfig": {"GroupAdd": [7]}},
     }
     replies = {
         what: daemon.request(
@@ -56,6 +74,13 @@ def test_bodies_that_are_not_create_requests_are_refused(
         assert reply.json()["message"], what
     assert "Imagee" in replies["unknown field"].json()["message"]
     assert "Tty" in replies["wrong type"].json()["message"]
+    assert replies["log option"].json()["message"] == (
+        "field HostConfig.LogConfig.Config: compress=true: conmon keeps no older"
+        " files to compress (only max-size is supported)"
+    )
+    assert "max-size=ten: expected a number" in replies["log size"].json()["message"]
+    assert "the syslog log driver" in replies["log driver"].json()["message"]
+    assert "GroupAdd: expected a list of strings" in replies["group"].json()["message"]
     assert huge.status == 400
     assert daemon.docker_ok("ps", "-aq") == ""
     assert daemon.request("GET", "/_ping").status == 200

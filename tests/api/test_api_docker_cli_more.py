@@ -192,3 +192,45 @@ def test_volumes_create_ls_use_rm(daemon: Daemon, busybox: str) -> None:
     assert listed.split() == ["keep"]
     assert removed.returncode == 0, removed.stderr
     assert missing.returncode == 1
+
+
+def test_run_with_a_log_size_limit_and_added_groups(
+    daemon: Daemon, busybox: str
+) -> None:
+    chatty = (
+        "id -G; i=0; while [ $i -lt 3000 ]; do echo line-$i-padding-padding-padding;"
+        " i=$((i+1)); done; sleep 30"
+    )
+    daemon.docker_ok(
+        "run", "-d", "--name", "chatty", "--log-opt", "max-size=16k",
+        "--group-add", "4242", "--group-add", "nogroup", busybox, "sh", "-c", chatty,
+    )  # fmt: skip
+    last = "line-2999-padding-padding-padding"
+    deadline = time.monotonic() + 60
+    logs = daemon.docker_ok("logs", "chatty").splitlines()
+    while last not in logs and time.monotonic() < deadline:
+        time.sleep(0.2)
+        logs = daemon.docker_ok("logs", "chatty").splitlines()
+    host = json.loads(daemon.docker_ok("inspect", "chatty"))[0]["HostConfig"]
+    grouped = daemon.docker(
+        "run", "--rm", "--group-add", "4242", "--group-add", "nogroup", busybox,
+        "id", "-G",
+    )  # fmt: skip
+    refused = daemon.docker("run", "--log-opt", "max-file=3", busybox, "true")
+    driver = daemon.docker("run", "--log-driver", "journald", busybox, "true")
+
+    assert logs[-1] == last
+    assert "line-0-padding-padding-padding" not in logs
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "16384"}}
+    assert host["GroupAdd"] == ["4242", "nogroup"]
+    assert sorted(grouped.stdout.split()) == ["0", "4242", "65534"], grouped.stderr
+    assert refused.returncode == 125
+    assert (
+        "field HostConfig.LogConfig.Config: max-file=3: conmon keeps one log file"
+        in refused.stderr
+    )
+    assert driver.returncode == 125
+    assert "the journald log driver is not supported" in driver.stderr
+    assert daemon.docker_ok("ps", "-aq").split() == [
+        daemon.docker_ok("inspect", "-f", "{{.Id}}", "chatty").strip()[:12]
+    ]

@@ -135,3 +135,28 @@ def test_container_update_changes_limits_and_restart_policy(
     assert host["Memory"] == 50 * 1024 * 1024
     assert host["CpuShares"] == 256
     assert host["RestartPolicy"]["Name"] == "always"
+
+
+def test_create_with_a_log_config_and_groups_reads_them_back(
+    client: docker.DockerClient, busybox: str
+) -> None:
+    log_config = docker.types.LogConfig(type="json-file", config={"max-size": "1m"})
+    container = client.containers.create(
+        busybox, ["true"], log_config=log_config, group_add=["4242", "nogroup"]
+    )
+    with pytest.raises(docker.errors.APIError, match="max-file=2: conmon keeps one"):
+        client.containers.create(
+            busybox,
+            ["true"],
+            log_config=docker.types.LogConfig(
+                type="json-file", config={"max-file": "2"}
+            ),
+        )
+    host = container.attrs["HostConfig"]
+
+    assert host["LogConfig"] == {
+        "Type": "json-file",
+        "Config": {"max-size": str(1024 * 1024)},
+    }
+    assert host["GroupAdd"] == ["4242", "nogroup"]
+    assert [c.id for c in client.containers.list(all=True)] == [container.id]
