@@ -47,9 +47,8 @@ def log_max_size(options: Iterable[tuple[str, str]]) -> int | None:
     """The size limit in bytes that docker's log ``options`` (key, value)
     ask for, None for none; InvalidArgument ``log option KEY=VALUE`` for an
     option conmon cannot honour or a size it would not keep to. Sizes are
-    read as ``--memory``'s are (1k is 1024 bytes), where docker's json-file
-    reads 1k as 1000: the same words give a limit 2.4% (k) to 7.4% (g)
-    larger."""
+    read as docker's json-file reads them, in powers of 1000 (10m is
+    10000000 bytes), not as ``--memory``'s."""
     from servin_core.containers.resources import parse_bytes
 
     limit: int | None = None
@@ -61,7 +60,7 @@ def log_max_size(options: Iterable[tuple[str, str]]) -> int | None:
                 "log option", item, f"{reason} (only max-size is supported)"
             )
         try:
-            limit = parse_bytes(value)
+            limit = parse_bytes(value, base=1000)
         except InvalidArgument as e:
             raise InvalidArgument("log option", item, e.reason) from None
         if limit < MIN_LOG_SIZE:

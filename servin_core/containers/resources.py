@@ -49,10 +49,12 @@ _CPUSET = r"\d+(-\d+)?(,\d+(-\d+)?)*"
 _BYTES = r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?"
 
 
-def parse_bytes(text: str) -> int:
+def parse_bytes(text: str, *, base: int = 1024) -> int:
     """A size in docker's notation (go-units' RAMInBytes): a number, maybe
-    with a fraction, then an optional unit ``b k m g t p`` (each 1024 times
-    the one before, any case, ``kb``/``kib`` alike)."""
+    with a fraction, then an optional unit ``b k m g t p`` (each ``base``
+    times the one before, any case, ``kb``/``kib`` alike). docker reads
+    memory sizes with 1024 and the json-file log's ``max-size`` with 1000
+    (go-units' FromHumanSize)."""
     from fractions import Fraction  # exact decimals; only flags need it
 
     match = re.fullmatch(_BYTES, text.strip(), re.IGNORECASE)
@@ -63,7 +65,7 @@ def parse_bytes(text: str) -> int:
     except ValueError:
         raise InvalidArgument("size", text, "not a number") from None
     unit = (match.group(2) or "").lower()
-    return int(number * 1024 ** _UNITS[unit])
+    return int(number * base ** _UNITS[unit])
 
 
 def parse_cpus(text: str) -> int:

@@ -221,7 +221,7 @@ def test_run_with_a_log_size_limit_and_added_groups(
 
     assert logs[-1] == last
     assert "line-0-padding-padding-padding" not in logs
-    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "16384"}}
+    assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-size": "16000"}}
     assert host["GroupAdd"] == ["4242", "nogroup"]
     assert sorted(grouped.stdout.split()) == ["0", "4242", "65534"], grouped.stderr
     assert refused.returncode == 125

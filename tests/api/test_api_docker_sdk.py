@@ -156,7 +156,7 @@ def test_create_with_a_log_config_and_groups_reads_them_back(
 
     assert host["LogConfig"] == {
         "Type": "json-file",
-        "Config": {"max-size": str(1024 * 1024)},
+        "Config": {"max-size": "1000000"},  # 1m: docker counts in 1000s
     }
     assert host["GroupAdd"] == ["4242", "nogroup"]
     assert [c.id for c in client.containers.list(all=True)] == [container.id]

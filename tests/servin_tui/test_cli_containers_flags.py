@@ -126,7 +126,7 @@ def test_log_size_limit_and_added_groups() -> None:
         "busybox",
     ).config
 
-    assert config.log_max_size == 20 * 1024  # the last one wins, as in docker
+    assert config.log_max_size == 20_000  # the last one wins; 1000s, as in docker
     assert config.group_add == ["4242", "nogroup"]
     assert request("busybox").config.log_max_size is None
 

@@ -14,7 +14,7 @@ from cli_runner import Cli
 from test_cli_containers_run import QuietCli
 
 IMAGE = "busybox-test:1"
-LIMIT = 16 * 1024
+LIMIT = 16_000  # max-size=16k: docker counts its k as 1000
 LAST = "line-2999-padding-padding-padding"
 CHATTY = (
     "i=0; while [ $i -lt 3000 ]; do echo line-$i-padding-padding-padding;"
