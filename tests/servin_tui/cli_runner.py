@@ -15,7 +15,7 @@ from pathlib import Path
 
 from netconfig import config_file
 
-__all__ = ["SERVIN_TUI", "Cli", "Result", "converse"]
+__all__ = ["SERVIN_TUI", "Cli", "QuietCli", "Result", "converse"]
 
 # The console script installed beside the interpreter that runs the tests
 # (.venv/bin/servin-tui).
@@ -100,6 +100,20 @@ class Cli:
         result = self(*args, stdin=stdin)
         assert result.code == 0, f"{args} exited {result.code}:\n{result.stderr}"
         return result
+
+
+class QuietCli(Cli):
+    """The CLI with the core's warnings off: only the commands' own output
+    and errors reach stderr (the runtime's one-line note that it falls back
+    from crun to runc on this machine would otherwise precede them)."""
+
+    def __call__(
+        self,
+        *args: str | Path,
+        stdin: bytes | None = None,
+        global_options: Sequence[str] = ("--log-level", "error"),
+    ) -> Result:
+        return super().__call__(*args, stdin=stdin, global_options=global_options)
 
 
 def converse(

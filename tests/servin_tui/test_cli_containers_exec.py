@@ -13,25 +13,13 @@ import struct
 import subprocess
 import termios
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import SERVIN_TUI, Cli, Result
+from cli_runner import SERVIN_TUI, Cli, QuietCli
 
 IMAGE = "busybox-exec:1"
-
-
-class QuietCli(Cli):
-    """Without the core's warnings (the crun fallback note) on stderr."""
-
-    def __call__(
-        self,
-        *args: str | Path,
-        stdin: bytes | None = None,
-        global_options: Sequence[str] = ("--log-level", "error"),
-    ) -> Result:
-        return super().__call__(*args, stdin=stdin, global_options=global_options)
 
 
 @pytest.fixture

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import Cli
-from test_cli_containers_run import QuietCli
+from cli_runner import Cli, QuietCli
 
-IMAGE = "busybox-test:1"
 LIMIT = 16_000  # max-size=16k: docker counts its k as 1000
 LAST = "line-2999-padding-padding-padding"
 CHATTY = (
@@ -25,16 +22,6 @@ CHATTY = (
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return QuietCli(tmp_path / "root")
-
-
-@pytest.fixture
-def image(cli: Cli, busybox_rootfs_tar: Path) -> Iterator[str]:
-    """busybox imported as IMAGE; every container is removed afterwards."""
-    cli.ok("import", busybox_rootfs_tar, IMAGE)
-    yield IMAGE
-    remaining = cli("ps", "-a", "-q", "--no-trunc").lines
-    if remaining:
-        cli("rm", "-f", *remaining)
 
 
 def test_max_size_keeps_the_log_file_small_and_the_newest_lines(

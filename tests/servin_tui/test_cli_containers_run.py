@@ -9,44 +9,19 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from cli_runner import SERVIN_TUI, Cli, Result
+from cli_runner import SERVIN_TUI, Cli, QuietCli
 from registry_fixtures import RegistryServer
 
 IMAGE = "busybox-test:1"
 ID_RE = re.compile(r"[0-9a-f]{64}")
 
 
-class QuietCli(Cli):
-    """The CLI with the core's warnings off: only the commands' own output
-    and errors reach stderr (the runtime's one-line note that it falls back
-    from crun to runc on this machine would otherwise precede them)."""
-
-    def __call__(
-        self,
-        *args: str | Path,
-        stdin: bytes | None = None,
-        global_options: Sequence[str] = ("--log-level", "error"),
-    ) -> Result:
-        return super().__call__(*args, stdin=stdin, global_options=global_options)
-
-
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return QuietCli(tmp_path / "root")
-
-
-@pytest.fixture
-def image(cli: Cli, busybox_rootfs_tar: Path) -> Iterator[str]:
-    """busybox imported as IMAGE; every container is removed afterwards."""
-    cli.ok("import", busybox_rootfs_tar, IMAGE)
-    yield IMAGE
-    remaining = cli("ps", "-a", "-q", "--no-trunc").lines
-    if remaining:
-        cli("rm", "-f", *remaining)
 
 
 def all_ids(cli: Cli) -> list[str]:

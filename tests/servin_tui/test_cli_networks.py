@@ -8,25 +8,13 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_runner import Cli, Result
+from cli_runner import Cli, QuietCli
 
 IMAGE = "busybox-test:1"
-
-
-class QuietCli(Cli):
-    """The CLI with the core's warnings off (the runtime's choice is one)."""
-
-    def __call__(
-        self,
-        *args: str | Path,
-        stdin: bytes | None = None,
-        global_options: Sequence[str] = ("--log-level", "error"),
-    ) -> Result:
-        return super().__call__(*args, stdin=stdin, global_options=global_options)
 
 
 @pytest.fixture

@@ -7,39 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from cli_runner import Cli, Result
-
-IMAGE = "busybox-test:1"
-
-
-class QuietCli(Cli):
-    """The CLI with the core's warnings off (see test_cli_containers_run.py)."""
-
-    def __call__(
-        self,
-        *args: str | Path,
-        stdin: bytes | None = None,
-        global_options: Sequence[str] = ("--log-level", "error"),
-    ) -> Result:
-        return super().__call__(*args, stdin=stdin, global_options=global_options)
+from cli_runner import Cli, QuietCli
 
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return QuietCli(tmp_path / "root")
-
-
-@pytest.fixture
-def image(cli: Cli, busybox_rootfs_tar: Path) -> Iterator[str]:
-    cli.ok("import", busybox_rootfs_tar, IMAGE)
-    yield IMAGE
-    remaining = cli("ps", "-a", "-q", "--no-trunc").lines
-    if remaining:
-        cli("rm", "-f", *remaining)
 
 
 def volume_names(cli: Cli) -> list[str]:
