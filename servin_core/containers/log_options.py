@@ -7,12 +7,13 @@ docker's json-file options only ``max-size`` means something here; the
 rest are refused rather than ignored, so that nobody counts on older files
 being kept or compressed.
 
-TODO: the limit holds within one run only. conmon counts what it wrote
-since it started and appends to the file earlier runs left, so a container
-restarted often, each run writing less than the limit, grows its file past
-the limit until one run alone writes enough. Keeping to it across runs
-needs conmon to count the file's size at open (2.1.6 does not), or the old
-lines dropped at each start, which ``logs`` would then lose.
+TODO: across restarts the file stays under twice the limit, not under the
+limit. conmon counts what it wrote since it started and appends to the file
+earlier runs left; a start empties a file that is already full (start.py),
+as conmon would have at its next line, but one that is nearly full gets
+another limit's worth. Keeping to the limit exactly needs conmon to count
+the file's size at open (2.1.6 does not), or the old lines dropped at every
+start, which ``logs`` would then lose.
 """
 
 from __future__ import annotations

@@ -85,6 +85,24 @@ def _write_spec(paths: ContainerPaths, spec: dict[str, Any]) -> None:
     os.replace(temp, paths.spec)
 
 
+def _start_full_log(container: Container, paths: ContainerPaths) -> None:
+    """Empty a log that earlier runs filled to the size limit, as conmon
+    would have before its next line. conmon counts only what it wrote since
+    it started, so without this each restart could add a limit's worth to
+    the file; with it the file stays under twice the limit (see
+    log_options.py)."""
+    limit = container.config.log_max_size
+    if limit is None:
+        return
+    path = container.config.log_path or paths.log
+    try:
+        if os.stat(path).st_size >= limit:
+            # In place: a follower sees the file shrink and reads it again.
+            os.truncate(path, 0)
+    except FileNotFoundError:
+        pass
+
+
 def start_locked(
     core: Core,
     container: Container,
@@ -114,6 +132,7 @@ def start_locked(
         volumes = _prepare_volumes(core, container, paths, image)
         network = _join_networks(core, container, image)
         _write_spec(paths, build_spec(container, image, paths, volumes, network))
+        _start_full_log(container, paths)
         launched = launch(core.config, container, runtime, paths, started_at, meanwhile)
         # Attaches waiting in this process connect before any output.
         run_before_start(container)

@@ -53,6 +53,27 @@ def test_max_size_keeps_the_log_file_small_and_the_newest_lines(
     }
 
 
+def test_restarts_keep_the_log_under_twice_the_limit(cli: Cli, image: str) -> None:
+    # Each run writes about 11 kB, less than the limit, so conmon alone
+    # (which counts from its own start) would never start the file again
+    # and five runs would leave about 55 kB.
+    script = (
+        "i=0; while [ $i -lt 150 ]; do echo run-$i-padding-padding; i=$((i+1)); done"
+    )
+    cli.ok(
+        "run", "--name", "again", "--log-opt", "max-size=16k", image, "sh", "-c", script
+    )
+    path = Path(json.loads(cli.ok("inspect", "again").stdout)[0]["LogPath"])
+    sizes = [path.stat().st_size]
+    for _ in range(4):
+        cli.ok("start", "-a", "again")
+        sizes.append(path.stat().st_size)
+
+    assert 8_000 < sizes[0] < LIMIT, sizes
+    assert max(sizes) < 2 * LIMIT, sizes
+    assert cli.ok("logs", "again").lines[-1] == "run-149-padding-padding"
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
