@@ -36,8 +36,9 @@ servin_as_root() {
 }
 
 # The interpreter the virtual environment is made with: $SERVIN_PYTHON when
-# set; else the distribution's /usr/bin/python3; else the first python3 on
-# PATH; each only if it is 3.11 or newer. Nothing when none is.
+# set (and then only it); else the distribution's /usr/bin/python3; else the
+# first python3 on PATH; each only if it is 3.11 or newer. Nothing when none
+# is.
 #
 # The distribution's comes first because every command starts an
 # interpreter and imports its modules: Debian builds Python with profile
@@ -46,20 +47,23 @@ servin_as_root() {
 # libpython. Here pyenv's 3.11 imports Servin's run path with about 20% more
 # CPU than Debian's (`run --rm busybox true`: 175 -> 145 ms of CPU).
 servin_find_python() {
+    local candidates=(/usr/bin/python3 python3.13 python3.12 python3.11 python3)
+    if [[ -n ${SERVIN_PYTHON:-} ]]; then
+        # The one asked for, or none: never another behind the user's back.
+        candidates=("$SERVIN_PYTHON")
+    fi
     local candidate
-    for candidate in "${SERVIN_PYTHON:-}" /usr/bin/python3 python3.13 python3.12 \
-        python3.11 python3; do
-        if [[ -n $candidate ]] && command -v "$candidate" >/dev/null 2>&1 &&
-            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-                >/dev/null 2>&1; then
+    for candidate in "${candidates[@]}"; do
+        # What it prints, not its status: any program exits 0 on success.
+        if command -v "$candidate" >/dev/null 2>&1 && [[ $("$candidate" -c \
+            'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null) == True ]]; then
             command -v "$candidate"
             return 0
         fi
-        if [[ -n $candidate && $candidate == "${SERVIN_PYTHON:-}" ]]; then
-            servin_log "SERVIN_PYTHON=$candidate is not a python 3.11 or newer"
-            return 1
-        fi
     done
+    if [[ -n ${SERVIN_PYTHON:-} ]]; then
+        servin_log "SERVIN_PYTHON=$SERVIN_PYTHON is not a python 3.11 or newer"
+    fi
     return 1
 }
 
