@@ -15,13 +15,14 @@ value, which callers turn into the error kind of their edge.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import types
 import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from servin_core._dataclass import fields, is_dataclass
 
 __all__ = ["RecordError", "bounds", "from_data", "to_data"]
 
@@ -44,10 +45,8 @@ def bounds(low: int | None = None, high: int | None = None) -> dict[str, Any]:
 
 def to_data(value: Any) -> Any:
     """``value`` as JSON-shaped data (dicts, lists, strings, numbers)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)
-        }
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, (list, tuple)):
         return [to_data(v) for v in value]
     if isinstance(value, dict):
@@ -106,8 +105,8 @@ def _make_converter(hint: Any) -> _Converter:
         return _sequence_converter(_converter(args[0]), origin)
     if origin is dict:
         return _dict_converter(_converter(args[0]), _converter(args[1]))
-    if dataclasses.is_dataclass(hint):
-        return _record_converter(hint)  # type: ignore[arg-type]
+    if is_dataclass(hint):
+        return _record_converter(hint)
     return _scalar_converter(hint)
 
 
@@ -136,11 +135,11 @@ def _dict_converter(key: _Converter, item: _Converter) -> _Converter:
 
 def _record_converter(cls: type) -> _Converter:
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    converters = {name: _converter(hints[name]) for name in fields}
+    known = {f.name: f for f in fields(cls) if f.init}
+    converters = {name: _converter(hints[name]) for name in known}
     bounded = {
         name: (f.metadata["low"], f.metadata["high"])
-        for name, f in fields.items()
+        for name, f in known.items()
         if "low" in f.metadata
     }
 
@@ -151,7 +150,7 @@ def _record_converter(cls: type) -> _Converter:
         for name, value in data.items():
             convert = converters.get(name)
             if convert is None:
-                unknown = sorted(set(data) - set(fields))
+                unknown = sorted(set(data) - set(known))
                 raise RecordError(_join(path, unknown[0]), "unknown setting")
             where = f"{path}.{name}" if path else name
             values[name] = converted = convert(value, where)

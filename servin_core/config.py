@@ -21,13 +21,12 @@ file is read (servin_core/_records.py), so a command pays nothing for them.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from servin_core._dataclass import dataclass, field, fields, replace
 from servin_core._records import RecordError, bounds, from_data, to_data
 from servin_core.errors import InvalidArgument
 
@@ -77,7 +76,7 @@ class Config:
 
     def with_root(self, root: Path) -> Config:
         """This configuration with every path under ``root``."""
-        return dataclasses.replace(self, data_dir=root, run_dir=root / "run")
+        return replace(self, data_dir=root, run_dir=root / "run")
 
     def registry(self, host: str) -> RegistryConfig:
         return self.registries.get(host, RegistryConfig())
@@ -92,7 +91,7 @@ class Config:
         defaults = Config(data_dir=self.data_dir, run_dir=self.run_dir)
         return {
             f.name: to_data(getattr(self, f.name))
-            for f in dataclasses.fields(self)
+            for f in fields(self)
             if getattr(self, f.name) != getattr(defaults, f.name)
         }
 

@@ -11,10 +11,10 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from servin_core import log
+from servin_core._dataclass import dataclass, field
 from servin_core.state.db import Database
 
 __all__ = ["Event", "EventLog"]

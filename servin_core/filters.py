@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 
 __all__ = [

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from servin_core._dataclass import dataclass, field
 
 __all__ = [
     "DEFAULT_BIN_DIRS",

@@ -30,8 +30,7 @@ measure them truthfully, or does not read them yet:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from servin_core._dataclass import dataclass
 from servin_cri.node import Node
 from servin_cri.pb import api_pb2 as pb
 

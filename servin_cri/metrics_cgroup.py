@@ -14,9 +14,9 @@ memory.peak) is None and its metric is left out, never sent as a zero.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.model import Container
 from servin_core.containers.stats import CgroupV1, CgroupV2, cgroup_reader
 

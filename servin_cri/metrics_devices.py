@@ -10,9 +10,9 @@ uevent for the block device's major:minor, else the bare major:minor.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.model import Container
 from servin_core.containers.stats import CgroupV1, CgroupV2, cgroup_reader
 

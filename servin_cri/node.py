@@ -7,9 +7,9 @@ can be read (and tested) one RPC at a time, without the gRPC server.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from servin_core._dataclass import dataclass, field
 from servin_cri.cni import CniLocations
 from servin_cri.pb import api_pb2 as pb
 from servin_cri.pod_store import PodStore

@@ -12,11 +12,11 @@ import builtins
 import re
 import sqlite3
 import time
-from dataclasses import dataclass
 from enum import StrEnum
 
 from google.protobuf import json_format
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import AlreadyExists, InvalidArgument, NotFound
 from servin_core.events import EventLog
 from servin_core.state.db import Database

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from servin_core._dataclass import dataclass, field
 from servin_core.containers import lifecycle
 from servin_core.containers.model import Container
 from servin_core.containers.paths import ContainerPaths

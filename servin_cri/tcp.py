@@ -9,12 +9,12 @@ that checks no client would only encrypt the way in).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 
 __all__ = ["DEFAULT_TCP_ADDRESS", "TcpListener", "add_tcp_port", "check_tcp"]

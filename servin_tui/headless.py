@@ -25,10 +25,10 @@ import socket
 import ssl
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument, ServinError, Unavailable
 
 if TYPE_CHECKING:

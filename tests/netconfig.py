@@ -9,12 +9,12 @@ when the session ends.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import subprocess
 from pathlib import Path
 
+from servin_core._dataclass import replace
 from servin_core.config import Config
 from servin_core.network.masquerade import NatRule, drop_rule
 from servin_core.network.subnets import host_routes
@@ -54,7 +54,7 @@ SUBNET = _subnet()
 
 def session_config(root: Path) -> Config:
     """The configuration of a test's instance under ``root``."""
-    return dataclasses.replace(
+    return replace(
         Config().with_root(root), default_bridge=BRIDGE, default_network_subnet=SUBNET
     )
 

@@ -14,11 +14,11 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncGenerator
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from servin_core._dataclass import replace
 from servin_core.api import params
 from servin_core.api.app import core_of
 from servin_core.api.params import parse_time

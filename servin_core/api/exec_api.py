@@ -18,12 +18,12 @@ import secrets
 import struct
 import termios
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from servin_core import log
+from servin_core._dataclass import dataclass, field
 from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.api.frames import STDERR, STDOUT, frame

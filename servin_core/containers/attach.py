@@ -56,10 +56,10 @@ import contextlib
 import enum
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.containers.attach_keys import DEFAULT_DETACH_KEYS, DetachScanner
 from servin_core.containers.attach_socket import (
     AttachConnection,

@@ -23,9 +23,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.config import Config
 from servin_core.containers.model import Container
 from servin_core.containers.paths import ContainerPaths

@@ -23,10 +23,10 @@ import os
 import posixpath
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.containers.copy_archive import write_tree
 from servin_core.containers.locked import locked
 from servin_core.containers.model import Container

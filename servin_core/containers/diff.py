@@ -24,10 +24,10 @@ import asyncio
 import json
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.paths import ContainerPaths
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.users import resolve_user
 from servin_core.errors import InvalidArgument, Unavailable

@@ -20,11 +20,11 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.model import Container
 from servin_core.containers.paths import ContainerPaths
 from servin_core.containers.reconcile import refresh

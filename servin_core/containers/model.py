@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from servin_core._dataclass import dataclass, field
 from servin_core._records import RecordError, bounds, from_data, to_data
 from servin_core.errors import Conflict, InvalidArgument
 

@@ -11,9 +11,9 @@ that no longer exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from servin_core._dataclass import dataclass
 from servin_core.config import Config
 
 __all__ = ["ContainerPaths", "cgroup_path"]

@@ -16,11 +16,11 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.config import Config
 from servin_core.containers.model import Container
 from servin_core.errors import Unavailable

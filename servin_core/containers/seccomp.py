@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
+from servin_core._dataclass import dataclass, field
 from servin_core.containers.seccomp_profile import ARCH_MAP, DEFAULT_RULES, Rule
 from servin_core.errors import InvalidArgument, Unavailable
 

@@ -15,7 +15,7 @@ into the same structure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from servin_core._dataclass import dataclass
 
 __all__ = ["ARCH_MAP", "DEFAULT_RULES", "Rule"]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.cgroups import CGROUP_ROOT
 from servin_core.containers.paths import cgroup_path
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.model import State
 from servin_core.containers.reconcile import refresh
 from servin_core.containers.runtime import runtime_of

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
+from servin_core._dataclass import dataclass, fields, replace
 from servin_core.containers.locked import run_locked
 from servin_core.containers.model import (
     Container,
@@ -66,7 +65,7 @@ class ResourceChange:
         """The Resources fields this changes, with their new values."""
         return {
             field.name: value
-            for field in dataclasses.fields(self)
+            for field in fields(self)
             if field.name != "restart"
             and (value := getattr(self, field.name)) is not None
             and (value not in (0, "") or field.name == "pids_limit")
@@ -144,7 +143,7 @@ def _merged(container: Container, change: ResourceChange) -> ContainerConfig:
             container.name,
             "a memory swap limit needs a memory limit: give both",
         )
-    resources: Resources = dataclasses.replace(old, **values)
+    resources: Resources = replace(old, **values)
 
     restart = change.restart or container.config.restart
     if change.restart and change.restart.name != "no" and container.config.auto_remove:
@@ -153,7 +152,7 @@ def _merged(container: Container, change: ResourceChange) -> ContainerConfig:
             container.name,
             "its restart policy cannot change: it is removed when it exits (--rm)",
         )
-    return dataclasses.replace(container.config, resources=resources, restart=restart)
+    return replace(container.config, resources=resources, restart=restart)
 
 
 def _online(path: str) -> str:

@@ -9,9 +9,9 @@ is allowed (gid 0, home /), as docker allows it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import InvalidArgument
 
 __all__ = ["ProcessUser", "resolve_groups", "resolve_user"]

@@ -16,9 +16,9 @@ import posixpath
 import re
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import InvalidArgument
 from servin_core.images import mediatypes
 from servin_core.images.compression import compression_of

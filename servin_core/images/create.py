@@ -15,10 +15,10 @@ import contextlib
 import json
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core._tasks import run_all
 from servin_core.errors import InvalidArgument
 from servin_core.images import mediatypes

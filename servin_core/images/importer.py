@@ -17,12 +17,12 @@ import json
 import tarfile
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 import zstandard
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 from servin_core.images import mediatypes
 from servin_core.images.changes import apply_changes

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import platform as _platform
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument, NotFound
 
 __all__ = ["Platform", "host_platform", "normalize", "select_manifest"]

@@ -8,8 +8,9 @@ progress widgets. A callback must be cheap and must not raise.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
+
+from servin_core._dataclass import dataclass
 
 __all__ = ["Action", "ProgressCallback", "ProgressEvent", "ignore_progress"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import InvalidArgument
 from servin_core.filters import PruneFilter, parse_time
 from servin_core.images.inspect import config_of

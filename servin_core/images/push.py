@@ -12,12 +12,12 @@ the image's identity, is the same on both sides.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core._dataclass import replace
 from servin_core._tasks import run_all
 from servin_core.errors import InvalidArgument
 from servin_core.images import mediatypes
@@ -113,7 +113,7 @@ def _platform(image: Image) -> dict[str, str]:
 
 def _remember(core: Core, image: Image, pushed: Reference, reference: str) -> None:
     """Record the repository digest the push created, as docker does."""
-    named = dataclasses.replace(image, tags=(), repo_digests=(str(pushed),))
+    named = replace(image, tags=(), repo_digests=(str(pushed),))
     with core.db.write() as conn:
         core.images.add(conn, named)
         core.events.record(conn, "image", "push", image.id, name=reference)

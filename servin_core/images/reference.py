@@ -9,8 +9,8 @@ short form for display.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 
 __all__ = [

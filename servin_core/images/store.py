@@ -14,9 +14,9 @@ import re
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.errors import Conflict, InvalidArgument, NotFound
 from servin_core.events import EventLog
 from servin_core.images.reference import Reference, parse_reference

@@ -18,10 +18,10 @@ import os
 import shutil
 import stat
 import tarfile
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from servin_core import log
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import InvalidArgument
 
 __all__ = ["LayerStats", "apply_layer"]

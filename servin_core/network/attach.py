@@ -15,10 +15,10 @@ lease, rule or namespace.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.containers.model import Container, State
 from servin_core.errors import Conflict, NotFound
 from servin_core.network import cni_cache

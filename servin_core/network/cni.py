@@ -16,10 +16,10 @@ import json
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import Unavailable
 
 __all__ = [

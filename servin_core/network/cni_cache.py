@@ -13,9 +13,10 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from servin_core._dataclass import dataclass
 
 __all__ = ["CacheEntry", "cache_root", "entries", "forget", "forget_all", "save"]
 

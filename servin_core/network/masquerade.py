@@ -33,11 +33,11 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.errors import Unavailable
 from servin_core.network.model import DEFAULT_NETWORK, Network
 

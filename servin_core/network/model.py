@@ -9,8 +9,8 @@ published port maps a host address and port to a container's port, as
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
 
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import InvalidArgument
 
 __all__ = [

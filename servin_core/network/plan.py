@@ -8,12 +8,11 @@ rows are then written in the transaction that adds the container's row.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import sqlite3
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from servin_core._dataclass import dataclass, replace
 from servin_core.containers.model import ContainerConfig
 from servin_core.errors import InvalidArgument
 from servin_core.network.model import DEFAULT_NETWORK, Endpoint, Network, parse_publish
@@ -103,7 +102,7 @@ def pin_shared_network(core: Core, config: ContainerConfig) -> ContainerConfig:
     if not mode.startswith("container:"):
         return config
     other = core.containers.resolve(mode.partition(":")[2])
-    return dataclasses.replace(config, network=f"container:{other.id}")
+    return replace(config, network=f"container:{other.id}")
 
 
 def next_interface(taken: list[str]) -> str:

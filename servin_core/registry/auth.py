@@ -14,11 +14,11 @@ import asyncio
 import base64
 import re
 import time
-from dataclasses import dataclass, field
 
 import aiohttp
 
 from servin_core import log
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import PermissionDenied, Unavailable
 
 __all__ = ["Authenticator", "Challenge", "Credentials", "parse_challenges"]

@@ -19,7 +19,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -27,6 +26,7 @@ import aiohttp
 from yarl import URL
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.config import Config
 from servin_core.errors import (
     InvalidArgument,

@@ -13,8 +13,8 @@ local test registry speak plain HTTP. An insecure endpoint tries HTTPS
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 
+from servin_core._dataclass import dataclass
 from servin_core.config import Config
 from servin_core.errors import InvalidArgument
 from servin_core.images.reference import DEFAULT_REGISTRY

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import aiohttp
 from yarl import URL
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument, NotFound
 from servin_core.images import mediatypes
 from servin_core.images.content import digest_of

@@ -19,10 +19,10 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from servin_core import log
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import NotFound
 from servin_core.state.locks import object_lock
 from servin_core.volumes.copyup import copy_up, is_empty

@@ -10,9 +10,9 @@ container mounts itself keeps its own mount.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
+from servin_core._dataclass import replace
 from servin_core.errors import InvalidArgument
 from servin_core.volumes.operations import store_of
 
@@ -44,7 +44,7 @@ def inherit_volumes(core: Core, config: ContainerConfig) -> ContainerConfig:
                 inherited.append(mount)
             elif mount.type == "volume" and mount.target in volumes:
                 volume = volumes.pop(mount.target)
-                inherited.append(dataclasses.replace(mount, source=volume))
+                inherited.append(replace(mount, source=volume))
         inherited += [
             Mount(type="volume", source=volume, target=target)
             for target, volume in sorted(volumes.items())
@@ -59,7 +59,5 @@ def inherit_volumes(core: Core, config: ContainerConfig) -> ContainerConfig:
             if mount.type == "volume" and "nocopy" not in options:
                 # The volume is the source's: filled from its image, if at all.
                 options = (*options, "nocopy")
-            mounts.append(
-                dataclasses.replace(mount, read_only=read_only, options=options)
-            )
-    return dataclasses.replace(config, mounts=mounts)
+            mounts.append(replace(mount, read_only=read_only, options=options))
+    return replace(config, mounts=mounts)

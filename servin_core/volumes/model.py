@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
 
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import InvalidArgument
 
 __all__ = [

@@ -11,9 +11,9 @@ from __future__ import annotations
 import builtins
 import json
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import AlreadyExists, NotFound
 from servin_core.events import EventLog
 from servin_core.state.db import Database

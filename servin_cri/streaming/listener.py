@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 
 __all__ = ["DEFAULT_ADDRESS", "StreamingListener"]

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+from servin_core._dataclass import dataclass
 
 __all__ = ["Options", "Output", "OutputStream", "RemoteIO", "TerminalSize"]
 

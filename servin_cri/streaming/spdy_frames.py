@@ -17,8 +17,8 @@ from __future__ import annotations
 import enum
 import struct
 import zlib
-from dataclasses import dataclass
 
+from servin_core._dataclass import dataclass
 from servin_cri.streaming.spdy_dictionary import SPDY3_DICTIONARY
 
 __all__ = [

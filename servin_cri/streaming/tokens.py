@@ -12,9 +12,9 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import Unavailable
 
 __all__ = ["TOKEN_TTL", "Pending", "TokenCache"]

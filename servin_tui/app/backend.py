@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from servin_core._dataclass import dataclass, field
 from servin_core.containers.logs import LogLine
 from servin_core.containers.model import Container, ContainerConfig
 from servin_core.events import Event

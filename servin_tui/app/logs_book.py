@@ -13,11 +13,11 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.logs import LogLine
 
 __all__ = ["Entry", "LogBook", "Look", "draw", "search_pattern"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from servin_core._dataclass import dataclass
 from servin_core.containers.model import Container, State
 from servin_core.events import Event
 from servin_core.images.reference import parse_reference

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument, ServinError
 from servin_tui.cli.containers_flags import (
     CreateRequest,

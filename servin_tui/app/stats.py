@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
+from servin_core._dataclass import dataclass, field
 from servin_core.containers.model import Container
 from servin_core.containers.stats import Sample, compute
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual.color import Color
 from textual.theme import Theme
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 
 __all__ = [

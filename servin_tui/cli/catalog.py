@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Literal
 
+from servin_core._dataclass import dataclass
 from servin_tui.cli.command import Command
 
 __all__ = [

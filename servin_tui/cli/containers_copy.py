@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-from dataclasses import dataclass
 from typing import BinaryIO, cast
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument, NotFound
 from servin_tui.cli.command import Command, Session
 

@@ -12,10 +12,10 @@ import argparse
 import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 
 if TYPE_CHECKING:

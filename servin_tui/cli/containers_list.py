@@ -12,9 +12,9 @@ import argparse
 import contextlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from servin_core._dataclass import dataclass, field
 from servin_core.errors import InvalidArgument, NotFound
 from servin_tui.cli.command import Command, Session
 from servin_tui.cli.humanize import go_time, human_age, human_duration

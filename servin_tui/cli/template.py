@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from servin_core._dataclass import dataclass
 from servin_core.errors import InvalidArgument
 
 __all__ = ["Template", "go_json", "go_string"]

@@ -4,7 +4,6 @@ rm, a failed start or a killed one."""
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import logging
 import os
@@ -24,6 +23,7 @@ from network_kit import (
     outside_host,
 )
 
+from servin_core._dataclass import replace
 from servin_core.containers import lifecycle
 from servin_core.containers.logs import read_logs
 from servin_core.containers.model import ContainerConfig, State
@@ -321,7 +321,7 @@ async def test_a_default_subnet_another_interface_routes_is_refused(
         )
         for end in (dummy, peer):
             subprocess.run(["ip", "link", "set", end, "up"], check=True)
-        config = dataclasses.replace(core.config, default_network_subnet=subnet)
+        config = replace(core.config, default_network_subnet=subnet)
         with Core.open(config) as clashing:
             with pytest.raises(InvalidArgument) as failure:
                 await lifecycle.create(

@@ -15,11 +15,11 @@ import logging
 import signal
 import socket
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core.network.dns import wire
 from servin_core.network.dns.names import NameTable
 from servin_core.network.dns.upstream import Resolvers, forward

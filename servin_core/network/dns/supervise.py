@@ -20,11 +20,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from servin_core import log
+from servin_core._dataclass import dataclass
 from servin_core._process import is_alive
 from servin_core.errors import Unavailable
 

@@ -11,7 +11,8 @@ record type.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+from servin_core._dataclass import dataclass
 
 __all__ = [
     "CLASS_IN",
