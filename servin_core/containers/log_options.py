@@ -3,9 +3,10 @@ what conmon can honour.
 
 conmon writes one file per container and, given a size limit, starts it
 again when the next record would not fit, so the newest lines survive. Of
-docker's json-file options only ``max-size`` means something here; the
-rest are refused rather than ignored, so that nobody counts on older files
-being kept or compressed.
+docker's json-file options ``max-size`` means something here, and
+``max-file=1`` and ``compress=false`` say what conmon does anyway (docker's
+own defaults); the rest are refused rather than ignored, so that nobody
+counts on older files being kept or compressed.
 
 TODO: across restarts the file stays under twice the limit, not under the
 limit. conmon counts what it wrote since it started and appends to the file
@@ -37,16 +38,22 @@ file, which ends up larger than the limit and holding only the last one."""
 _MAX_LOG_SIZE = 2**63 - 1
 """conmon reads --log-size-max as a signed 64-bit number."""
 
+_AS_CONMON_DOES = {("max-file", "1"), ("compress", "false")}
+"""Options whose value asks for what conmon does: one file, uncompressed."""
+
 _REFUSED = {
     "max-file": "conmon keeps one log file per container and drops the old "
-    "one when it starts again, so older files cannot be kept",
-    "compress": "conmon keeps no older files to compress",
+    "one when it starts again, so older files cannot be kept (max-file=1 is "
+    "what it does)",
+    "compress": "conmon keeps no older files to compress (compress=false is "
+    "what it does)",
 }
 
 
 def log_max_size(options: Iterable[tuple[str, str]]) -> int | None:
     """The size limit in bytes that docker's log ``options`` (key, value)
-    ask for, None for none; InvalidArgument ``log option KEY=VALUE`` for an
+    ask for, None for none (``max-file=1`` and ``compress=false`` change
+    nothing); InvalidArgument ``log option KEY=VALUE`` for an
     option conmon cannot honour or a size it would not keep to. Sizes are
     read as docker's json-file reads them, in powers of 1000 (10m is
     10000000 bytes), not as ``--memory``'s."""
@@ -55,6 +62,8 @@ def log_max_size(options: Iterable[tuple[str, str]]) -> int | None:
     limit: int | None = None
     for key, value in options:
         item = f"{key}={value}" if value else key
+        if (key, value.strip().lower()) in _AS_CONMON_DOES:
+            continue
         if key != "max-size":
             reason = _REFUSED.get(key, "unknown option")
             raise InvalidArgument(

@@ -74,6 +74,19 @@ def test_restarts_keep_the_log_under_twice_the_limit(cli: Cli, image: str) -> No
     assert cli.ok("logs", "again").lines[-1] == "run-149-padding-padding"
 
 
+def test_options_that_ask_for_what_conmon_does_are_taken(cli: Cli, image: str) -> None:
+    # docker's own defaults: one file, not compressed.
+    cli.ok(
+        "run", "--name", "plain", "--log-opt", "max-file=1",
+        "--log-opt", "compress=false", "--log-opt", "max-size=16k",
+        image, "echo", "kept",
+    )  # fmt: skip
+
+    assert cli.ok("logs", "plain").lines == ["kept"]
+    details = json.loads(cli.ok("inspect", "plain").stdout)[0]
+    assert details["HostConfig"]["LogConfig"]["Config"] == {"max-size": str(LIMIT)}
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
