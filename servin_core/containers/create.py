@@ -25,7 +25,7 @@ from servin_core.containers.spec import check_config, command_of
 from servin_core.containers.store import check_name, new_container_id
 from servin_core.errors import InvalidArgument, Unavailable
 from servin_core.images.inspect import config_of
-from servin_core.state.locks import forget_lock, object_lock
+from servin_core.state.locks import object_lock
 
 if TYPE_CHECKING:
     from servin_core.core import Core
@@ -97,16 +97,20 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
     )
     paths = ContainerPaths.of(core.config, container.id)
     with (
-        object_lock(core.config.run_dir, "container", container.id),
+        object_lock(core.config.run_dir, "container", container.id) as held,
         _volume_locks(core, volumes),
     ):
-        with core.db.write() as conn:
-            core.containers.add(conn, container)
-            made = _record_volumes(core, conn, container.id, volumes)
-            if networks:
-                from servin_core.network.plan import add_endpoints
+        try:
+            with core.db.write() as conn:
+                core.containers.add(conn, container)
+                made = _record_volumes(core, conn, container.id, volumes)
+                if networks:
+                    from servin_core.network.plan import add_endpoints
 
-                add_endpoints(core, conn, container.id, networks)
+                    add_endpoints(core, conn, container.id, networks)
+        except BaseException:
+            held.forget()  # no row was written (a name taken): nothing to guard
+            raise
         try:
             paths.data.mkdir(parents=True, mode=0o700)
             paths.upper.mkdir()
@@ -125,7 +129,7 @@ def create_sync(core: Core, config: ContainerConfig, name: str | None) -> Contai
 
                 forget_made(core, made)
             # Still held here: the file goes with the row it guarded.
-            forget_lock(core.config.run_dir, "container", container.id)
+            held.forget()
             if isinstance(e, OSError):
                 reason = f"cannot make its directories: {e}"
                 raise Unavailable("container", name, reason) from e

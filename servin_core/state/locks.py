@@ -21,16 +21,39 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["forget_lock", "object_lock", "try_object_lock"]
+__all__ = ["HeldLock", "forget_lock", "object_lock", "try_object_lock"]
+
+
+class HeldLock:
+    """The lock an ``object_lock`` block holds."""
+
+    __slots__ = ("_fd", "_path")
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self._path = path
+        self._fd = fd
+
+    def forget(self) -> None:
+        """Delete the lock file if it is still the one held: for an object
+        that was never made (a create that failed), whose file may already
+        have gone with an undone row and been made again by another process,
+        which this must not delete. While it is held no one else can put a
+        new file at the path (only a holder deletes one)."""
+        try:
+            if os.stat(self._path).st_ino == os.fstat(self._fd).st_ino:
+                self._path.unlink()
+        except FileNotFoundError:
+            pass
 
 
 @contextmanager
-def object_lock(run_dir: Path, kind: str, ident: str) -> Iterator[None]:
+def object_lock(run_dir: Path, kind: str, ident: str) -> Iterator[HeldLock]:
     """Hold the lock on ``kind`` ``ident`` for the duration of the block."""
-    fd = _take(_path(run_dir, kind, ident), fcntl.LOCK_EX)
+    path = _path(run_dir, kind, ident)
+    fd = _take(path, fcntl.LOCK_EX)
     assert fd is not None
     try:
-        yield
+        yield HeldLock(path, fd)
     finally:
         os.close(fd)
 

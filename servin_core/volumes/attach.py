@@ -136,16 +136,23 @@ def record(
 @contextlib.contextmanager
 def volume_locks(core: Core, requests: list[VolumeRequest]) -> Iterator[None]:
     """Hold the locks of the named volumes a create mounts, in name order,
-    from before their rows are written until their directories are made."""
-    # TODO: a create that fails before its rows are written (its name taken
-    # meanwhile) leaves the lock file of a named volume it would have made.
-    # Deleting it here is not safe: forget_made may have deleted it already
-    # and another process made a new one since; forget_lock would need to
-    # know which file this process holds.
+    from before their rows are written until their directories are made. A
+    create that fails leaves no lock file of a volume it would have made."""
     with contextlib.ExitStack() as stack:
-        for name in sorted({r.name for r in requests if not r.anonymous}):
-            stack.enter_context(object_lock(core.config.run_dir, "volume", name))
-        yield
+        held = {
+            name: stack.enter_context(object_lock(core.config.run_dir, "volume", name))
+            for name in sorted({r.name for r in requests if not r.anonymous})
+        }
+        try:
+            yield
+        except BaseException:
+            store = store_of(core)
+            for name, lock in held.items():
+                try:
+                    store.get(name)
+                except NotFound:
+                    lock.forget()
+            raise
 
 
 def make_directories(core: Core, names: list[str]) -> None:

@@ -12,9 +12,10 @@ import pytest
 from containers_kit import NO_LEAKS, import_busybox, leaks, remove_all
 
 from servin_core.containers import lifecycle
-from servin_core.containers.model import ContainerConfig, Resources, State
+from servin_core.containers.model import ContainerConfig, Mount, Resources, State
 from servin_core.core import Core
 from servin_core.errors import AlreadyExists, InvalidArgument, NotFound, Unavailable
+from servin_core.volumes import operations as volumes
 
 IMAGE = "servin-test/busybox"
 
@@ -78,19 +79,31 @@ async def test_a_name_already_taken(box: Core) -> None:
     first = await lifecycle.create(
         box, ContainerConfig(image=IMAGE, cmd=["true"]), name="taken"
     )
+    await volumes.create(box, "kept")
+    # One volume that exists and one that the failed create would have made.
+    mounts = [
+        Mount(type="volume", source="kept", target="/kept"),
+        Mount(type="volume", source="never", target="/never"),
+    ]
 
     with pytest.raises(
         AlreadyExists,
         match=f"container name taken: already in use by container {first.id[:12]}",
     ):
         await lifecycle.create(
-            box, ContainerConfig(image=IMAGE, cmd=["true"]), name="taken"
+            box, ContainerConfig(image=IMAGE, cmd=["true"], mounts=mounts), name="taken"
         )
 
     assert [row["id"] for row in box.db.query("SELECT id FROM containers")] == [
         first.id
     ]
     assert os.listdir(box.config.data_dir / "containers") == [first.id]
+    assert [v.name for v in volumes.list_volumes(box)] == ["kept"]
+    # Lock files only of what exists: the first container and the kept volume.
+    assert sorted(os.listdir(box.config.run_dir / "locks")) == [
+        f"container-{first.id}",
+        "volume-kept",
+    ]
 
 
 async def test_an_invalid_memory_limit(box: Core) -> None:
