@@ -43,10 +43,8 @@ _AS_CONMON_DOES = {("max-file", "1"), ("compress", "false")}
 
 _REFUSED = {
     "max-file": "conmon keeps one log file per container and drops the old "
-    "one when it starts again, so older files cannot be kept (max-file=1 is "
-    "what it does)",
-    "compress": "conmon keeps no older files to compress (compress=false is "
-    "what it does)",
+    "one when it starts again, so older files cannot be kept",
+    "compress": "conmon keeps no older files to compress",
 }
 
 
@@ -67,7 +65,10 @@ def log_max_size(options: Iterable[tuple[str, str]]) -> int | None:
         if key != "max-size":
             reason = _REFUSED.get(key, "unknown option")
             raise InvalidArgument(
-                "log option", item, f"{reason} (only max-size is supported)"
+                "log option",
+                item,
+                f"{reason} (only max-size, max-file=1 and compress=false are"
+                " supported)",
             )
         try:
             limit = parse_bytes(value, base=1000)

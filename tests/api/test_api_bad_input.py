@@ -76,7 +76,8 @@ def test_bodies_that_are_not_create_requests_are_refused(
     assert "Tty" in replies["wrong type"].json()["message"]
     assert replies["log option"].json()["message"] == (
         "field HostConfig.LogConfig.Config: compress=true: conmon keeps no older"
-        " files to compress (only max-size is supported)"
+        " files to compress (only max-size, max-file=1 and compress=false are"
+        " supported)"
     )
     assert "max-size=ten: expected a number" in replies["log size"].json()["message"]
     assert "the syslog log driver" in replies["log driver"].json()["message"]
