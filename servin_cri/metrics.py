@@ -19,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from servin_core.containers import lifecycle
 from servin_core.containers.model import Container
 from servin_core.containers.paths import ContainerPaths
+from servin_core.containers.stats import interfaces
 from servin_core.errors import NotFound
 from servin_cri.images import filesystem_usage
 from servin_cri.metrics_catalog import CATALOG
@@ -40,15 +40,15 @@ _SECOND = 1_000_000_000
 _CHUNK = 100
 
 # /proc/net/dev's columns after the interface name, by metric.
-_NET_COLUMNS = {
-    "container_network_receive_bytes_total": 0,
-    "container_network_receive_packets_total": 1,
-    "container_network_receive_errors_total": 2,
-    "container_network_receive_packets_dropped_total": 3,
-    "container_network_transmit_bytes_total": 8,
-    "container_network_transmit_packets_total": 9,
-    "container_network_transmit_errors_total": 10,
-    "container_network_transmit_packets_dropped_total": 11,
+_NET_COUNTERS = {
+    "container_network_receive_bytes_total": "rx_bytes",
+    "container_network_receive_packets_total": "rx_packets",
+    "container_network_receive_errors_total": "rx_errors",
+    "container_network_receive_packets_dropped_total": "rx_dropped",
+    "container_network_transmit_bytes_total": "tx_bytes",
+    "container_network_transmit_packets_total": "tx_packets",
+    "container_network_transmit_errors_total": "tx_errors",
+    "container_network_transmit_packets_dropped_total": "tx_dropped",
 }
 
 
@@ -166,17 +166,9 @@ def _network(pod: Pod, pid: int) -> list[pb.Metric]:
     """The pod's interfaces but loopback, seen from ``pid``'s namespace."""
     labels = ["", pod.id, "", "", pod.metadata.namespace, pod.metadata.name]
     out = _Metrics(labels, time.time_ns())
-    try:
-        lines = Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
-    except OSError:
-        return []  # the process ended: no namespace to read through
-    for line in lines:
-        name, _, counters = line.partition(":")
-        columns = counters.split()
-        if name.strip() == "lo" or len(columns) < 12:
-            continue
-        for metric, column in _NET_COLUMNS.items():
-            out.add(metric, int(columns[column]), name.strip())
+    for name, counters in interfaces(pid).items():
+        for metric, counter in _NET_COUNTERS.items():
+            out.add(metric, getattr(counters, counter), name)
     return out.found
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from aiohttp import web
 
+from servin_core._records import to_data
 from servin_core.api import params
 from servin_core.api.app import Routes, core_of
 from servin_core.api.bridge import from_thread, into_thread
@@ -121,7 +122,7 @@ def _docker_stats(
         }
 
     moment = datetime.fromtimestamp(read, UTC)
-    return {
+    answer = {
         "read": moment.isoformat().replace("+00:00", "Z"),
         "preread": "0001-01-01T00:00:00Z",
         "id": container.id,
@@ -142,21 +143,13 @@ def _docker_stats(
             "limit": after.memory_limit,
             "stats": {},
         },
-        "networks": {
-            # TODO: loopback's counters until networks give containers
-            # their own interfaces (the networks core, being built).
-            "eth0": {
-                "rx_bytes": after.net_received,
-                "tx_bytes": after.net_sent,
-                "rx_packets": 0,
-                "tx_packets": 0,
-                "rx_errors": 0,
-                "tx_errors": 0,
-                "rx_dropped": 0,
-                "tx_dropped": 0,
-            }
-        },
     }
+    if after.networks:  # docker leaves the key out for --network none
+        # Interface's fields are docker's names.
+        answer["networks"] = {
+            name: to_data(counters) for name, counters in after.networks.items()
+        }
+    return answer
 
 
 async def _samples(

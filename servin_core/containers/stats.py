@@ -28,10 +28,12 @@ __all__ = [
     "CgroupReader",
     "CgroupV1",
     "CgroupV2",
+    "Interface",
     "Sample",
     "Stats",
     "cgroup_reader",
     "compute",
+    "interfaces",
     "sample",
     "stats",
 ]
@@ -159,6 +161,24 @@ def cgroup_reader(
 
 
 @dataclass(frozen=True, slots=True)
+class Interface:
+    """One network interface's counters since it was made (/proc/net/dev)."""
+
+    rx_bytes: int
+    rx_packets: int
+    rx_errors: int
+    rx_dropped: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errors: int
+    tx_dropped: int
+
+
+_INTERFACE_COLUMNS = (0, 1, 2, 3, 8, 9, 10, 11)
+"""Where Interface's fields are among a /proc/net/dev line's sixteen."""
+
+
+@dataclass(frozen=True, slots=True)
 class Sample:
     """Counters of one container at one moment."""
 
@@ -170,8 +190,16 @@ class Sample:
     pids: int
     block_read: int
     block_written: int
-    net_received: int
-    net_sent: int
+    networks: dict[str, Interface]
+    """The container's interfaces but loopback, by name."""
+
+    @property
+    def net_received(self) -> int:
+        return sum(i.rx_bytes for i in self.networks.values())
+
+    @property
+    def net_sent(self) -> int:
+        return sum(i.tx_bytes for i in self.networks.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,20 +233,21 @@ def _host_memory() -> int:
     return 0
 
 
-def _network(pid: int) -> tuple[int, int]:
-    """Bytes received and sent on every interface of the process's network
-    namespace. TODO: only loopback exists until networks arrive (P3); docker
-    then reports the container's interfaces, not ``lo``."""
-    received = sent = 0
+def interfaces(pid: int) -> dict[str, Interface]:
+    """The counters of every interface but loopback in the network namespace
+    of process ``pid``, as docker reports a container's networks (traffic a
+    container sends itself is not counted); empty if the process is gone."""
+    found: dict[str, Interface] = {}
     if pid <= 0:
-        return 0, 0
+        return found
     for line in _read(Path(f"/proc/{pid}/net/dev")).splitlines()[2:]:
-        _, _, counters = line.partition(":")
-        fields = counters.split()
-        if len(fields) >= 9:
-            received += int(fields[0])
-            sent += int(fields[8])
-    return received, sent
+        name, _, counters = line.partition(":")
+        columns = counters.split()
+        name = name.strip()
+        if name == "lo" or len(columns) < 16:
+            continue
+        found[name] = Interface(*(int(columns[i]) for i in _INTERFACE_COLUMNS))
+    return found
 
 
 def sample(container: Container, reader: CgroupReader | None = None) -> Sample:
@@ -231,7 +260,6 @@ def sample(container: Container, reader: CgroupReader | None = None) -> Sample:
     if limit is None or (host_memory and limit > host_memory):
         limit = host_memory  # "unlimited" is the host's memory, as with docker
     block_read, block_written = reader.block_io()
-    received, sent = _network(container.pid)
     return Sample(
         container_cpu_ns=reader.cpu_usage_ns(),
         system_cpu_ns=_system_cpu_ns(),
@@ -241,8 +269,7 @@ def sample(container: Container, reader: CgroupReader | None = None) -> Sample:
         pids=reader.pids(),
         block_read=block_read,
         block_written=block_written,
-        net_received=received,
-        net_sent=sent,
+        networks=interfaces(container.pid),
     )
 
 

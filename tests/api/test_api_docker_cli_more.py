@@ -80,12 +80,37 @@ def test_stats_no_stream_shows_the_running_container(
     daemon: Daemon, busybox: str
 ) -> None:
     ident = daemon.docker_ok("run", "-d", "--name", "busy", busybox, "sleep", "300")
+    # Traffic on its network, and a container with none that pings itself.
+    gateway = "$(ip route | awk '/^default/ {print $3}')"
+    daemon.docker_ok(
+        "run", "-d", "--name", "pinger", busybox,
+        "sh", "-c", f"ping -c 3 -i 0.2 {gateway}; exec sleep 300",
+    )  # fmt: skip
+    daemon.docker_ok(
+        "run", "-d", "--name", "alone", "--network", "none", busybox,
+        "sh", "-c", "ping -c 3 -i 0.2 127.0.0.1; exec sleep 300",
+    )  # fmt: skip
+    _wait_for_log_lines(daemon, "pinger", "packet loss")
+    _wait_for_log_lines(daemon, "alone", "packet loss")
 
     shown = daemon.docker_ok(
-        "stats", "--no-stream", "--format", "{{.ID}} {{.Name}} {{.PIDs}}"
+        "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.NetIO}}"
     )
+    rows = {line.split()[0]: line.split()[1:] for line in shown.splitlines()}
 
-    assert shown.split() == [ident[:12], "busy", "1"]
+    assert rows["busy"][0] == "1"
+    assert rows["alone"][1:] == ["0B", "/", "0B"]
+    received, _, sent = rows["pinger"][1:]
+    assert received != "0B" and sent != "0B", shown
+    listed = daemon.docker_ok("stats", "--no-stream", "--format", "{{.ID}}")
+    assert ident[:12] in listed.split()
+
+
+def _wait_for_log_lines(daemon: Daemon, name: str, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in daemon.docker_ok("logs", name):
+        assert time.monotonic() < deadline, daemon.docker_ok("logs", name)
+        time.sleep(0.1)
 
 
 def test_cp_both_ways(daemon: Daemon, busybox: str, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from containers_kit import eventually, import_busybox, mounts_of, remove_all
 from servin_core.containers import lifecycle
 from servin_core.containers.copy import copy_from_container, copy_to_container
 from servin_core.containers.model import ContainerConfig, Resources
-from servin_core.containers.stats import CgroupV2, cgroup_reader, stats
+from servin_core.containers.stats import CgroupV2, cgroup_reader, sample, stats
 from servin_core.core import Core
 from servin_core.errors import NotFound, PermissionDenied
 
@@ -90,16 +90,30 @@ async def test_stats_show_memory_its_limit_and_pids(box: Core) -> None:
     assert row.cpu_percent >= 0
 
 
-async def test_stats_count_cpu_time_and_loopback_traffic(box: Core) -> None:
-    ident = await started(
-        box, "ping -c 2 -i 0.2 127.0.0.1 > /dev/null; { while :; do :; done & }"
-    )
+PING_GATEWAY = "ping -c 2 -i 0.2 $(ip route | awk '/^default/ {print $3}') > /dev/null"
 
-    [row] = await stats(box, [box.containers.get(ident)], interval=0.5)
+
+async def test_stats_count_cpu_time_and_the_networks_traffic(box: Core) -> None:
+    ident = await started(box, f"{PING_GATEWAY}; {{ while :; do :; done & }}")
+    container = box.containers.get(ident)
+
+    [row] = await stats(box, [container], interval=0.5)
+    counted = sample(container).networks
 
     assert row.cpu_percent > 0
-    assert row.net_received > 0 and row.net_sent > 0
+    assert list(counted) == ["eth0"]  # loopback is not the container's network
+    assert counted["eth0"].rx_packets >= 2 and counted["eth0"].tx_packets >= 2
+    assert row.net_received >= counted["eth0"].rx_bytes > 0
+    assert row.net_sent >= counted["eth0"].tx_bytes > 0
     assert row.pids == 2
+
+
+async def test_traffic_a_container_sends_itself_is_not_counted(box: Core) -> None:
+    ident = await started(box, "ping -c 3 -i 0.2 127.0.0.1 > /dev/null", network="none")
+
+    [row] = await stats(box, [box.containers.get(ident)], interval=0.2)
+
+    assert (row.net_received, row.net_sent) == (0, 0)
 
 
 def test_the_cgroup_v2_reader_reads_the_unified_files(tmp_path: Path) -> None:
