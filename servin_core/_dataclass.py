@@ -225,7 +225,10 @@ def _process(
             for name, value in cls.__dict__.items()
             if name not in names and name not in ("__dict__", "__weakref__")
         }
-        body.update(methods, __slots__=names)
+        inherited_slots = {slot for base in cls.__mro__[1:] for slot in _slots_of(base)}
+        body.update(
+            methods, __slots__=tuple(n for n in names if n not in inherited_slots)
+        )
         if frozen:
             body["__getstate__"] = _slots_getstate
             body["__setstate__"] = _slots_setstate
@@ -244,6 +247,11 @@ def _process(
     for name, value in methods.items():
         setattr(cls, name, value)
     return cls
+
+
+def _slots_of(cls: type) -> tuple[str, ...]:
+    slots = cls.__dict__.get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(slots)
 
 
 def _check_order_of_defaults(every: tuple[Field, ...]) -> None:

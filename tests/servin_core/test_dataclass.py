@@ -210,3 +210,18 @@ def test_a_mutable_default_or_a_required_field_after_a_default_is_refused() -> N
         class Backwards:
             a: int = 1
             b: int  # type: ignore[misc]
+
+
+def test_a_slotted_subclass_adds_only_its_own_slots() -> None:
+    @_dataclass.dataclass(frozen=True, slots=True)
+    class Base:
+        a: int
+
+    @_dataclass.dataclass(frozen=True, slots=True)
+    class Child(Base):
+        b: int = 2
+
+    child = Child(1)
+    assert Child.__slots__ == ("b",)
+    assert (child.a, child.b) == (1, 2)
+    assert child == Child(1, 2) and child != Child(1, 3)
