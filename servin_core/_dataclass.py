@@ -298,6 +298,14 @@ def _make_init(
     set_ = object.__setattr__
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if slots and len(args) == count and not kwargs:
+            # Every field by position (a record read from a row or a line):
+            # nothing to look up.
+            for name, value in zip(names, args, strict=True):
+                set_(self, name, value)
+            if post_init is not None:
+                post_init(self)
+            return
         if args:
             kwargs = _by_name(qualname, names, required, args, kwargs)
         if not known.issuperset(kwargs):
