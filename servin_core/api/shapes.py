@@ -129,11 +129,16 @@ def _ports(endpoints: list[Endpoint]) -> list[dict[str, Any]]:
     ]
 
 
-def _networks(core: Core, endpoints: list[Endpoint]) -> dict[str, Any]:
+def _networks(
+    core: Core, container: Container, endpoints: list[Endpoint]
+) -> dict[str, Any]:
     found = {}
     for endpoint in endpoints:
         network = core.networks.get(endpoint.network_id)
         found[network.name] = {"NetworkID": network.id, "IPAddress": endpoint.ip}
+    mode = container.config.network or ""
+    if not found and mode in ("host", "none"):  # docker names the mode
+        found[mode] = {"NetworkID": "", "IPAddress": ""}
     return found
 
 
@@ -155,7 +160,7 @@ def container_summary(core: Core, container: Container) -> dict[str, Any]:
         "State": str(container.state),
         "Status": status_text(container),
         "HostConfig": {"NetworkMode": container.config.network or "bridge"},
-        "NetworkSettings": {"Networks": _networks(core, endpoints)},
+        "NetworkSettings": {"Networks": _networks(core, container, endpoints)},
         "Mounts": [
             {
                 "Type": m.type,

@@ -92,6 +92,13 @@ def image_text(container: Container) -> str:
     return familiar(name)
 
 
+def _no_network(container: Container) -> str:
+    """What docker's NETWORKS column shows for a container on no network:
+    its mode for ``--network host`` and ``none``."""
+    mode = container.config.network or ""
+    return mode if mode in ("host", "none") else ""
+
+
 def container_row(
     container: Container,
     *,
@@ -258,7 +265,7 @@ async def _run_ps(session: Session, args: argparse.Namespace) -> int:
     ]
     networks = network_columns(core)
     for row, c in zip(rows, containers, strict=True):
-        row["Ports"], row["Networks"] = networks.get(c.id, ("", ""))
+        row["Ports"], row["Networks"] = networks.get(c.id, ("", _no_network(c)))
     columns: list[Column] = [
         ("ID", "CONTAINER ID"),
         ("Image", "IMAGE"),

@@ -93,6 +93,7 @@ def test_stats_no_stream_shows_the_running_container(
     _wait_for_log_lines(daemon, "pinger", "packet loss")
     _wait_for_log_lines(daemon, "alone", "packet loss")
 
+    networks = daemon.docker_ok("ps", "--format", "{{.Names}} {{.Networks}}")
     shown = daemon.docker_ok(
         "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.NetIO}}"
     )
@@ -100,6 +101,7 @@ def test_stats_no_stream_shows_the_running_container(
 
     assert rows["busy"][0] == "1"
     assert rows["alone"][1:] == ["0B", "/", "0B"]
+    assert "alone none" in networks.splitlines(), networks
     received, _, sent = rows["pinger"][1:]
     assert received != "0B" and sent != "0B", shown
     listed = daemon.docker_ok("stats", "--no-stream", "--format", "{{.ID}}")

@@ -100,6 +100,15 @@ def test_published_port_answers_and_is_shown(cli: Cli, image: str) -> None:
     assert details["HostConfig"]["NetworkMode"] == "bridge"
 
 
+def test_ps_names_the_mode_of_a_container_on_no_network(cli: Cli, image: str) -> None:
+    cli.ok("create", "--name", "alone", "--network", "none", image, "true")
+    cli.ok("create", "--name", "hosted", "--network", "host", image, "true")
+
+    shown = cli.ok("ps", "-a", "--format", "{{.Names}} {{.Networks}}").lines
+
+    assert sorted(shown) == ["alone none", "hosted host"]
+
+
 def test_publish_all_takes_free_ports_for_exposed_ones(
     cli: Cli, image: str, busybox_rootfs_tar: Path
 ) -> None:
