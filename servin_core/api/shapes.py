@@ -136,8 +136,10 @@ def _networks(
     for endpoint in endpoints:
         network = core.networks.get(endpoint.network_id)
         found[network.name] = {"NetworkID": network.id, "IPAddress": endpoint.ip}
-    mode = container.config.network or ""
-    if not found and mode in ("host", "none"):  # docker names the mode
+    from servin_core.network.describe import networkless_mode
+
+    mode = networkless_mode(container)
+    if not found and mode:
         found[mode] = {"NetworkID": "", "IPAddress": ""}
     return found
 

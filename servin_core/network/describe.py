@@ -21,6 +21,7 @@ __all__ = [
     "host_network_config",
     "network_columns",
     "network_details",
+    "networkless_mode",
     "port_map",
 ]
 
@@ -120,8 +121,8 @@ def container_networks(
         networks[network.name] = entry
         ports += endpoint.ports
         first = first or entry
-    mode = container.config.network or ""
-    if not networks and mode in ("host", "none"):
+    mode = networkless_mode(container)
+    if not networks and mode:
         networks[mode] = {"NetworkID": "", "IPAddress": "", "Gateway": ""}
     sandbox = netns_path(core.config.run_dir, container.id)
     return {
@@ -169,6 +170,13 @@ def host_network_config(container: Container) -> dict[str, Any]:
         "PortBindings": bindings,
         "PublishAllPorts": config.publish_all,
     }
+
+
+def networkless_mode(container: Container) -> str:
+    """``host`` or ``none`` for a container started in that mode, which docker
+    names where it would name the container's networks; "" otherwise."""
+    mode = container.config.network or ""
+    return mode if mode in ("host", "none") else ""
 
 
 def network_columns(core: Core) -> dict[str, tuple[str, str]]:

@@ -92,13 +92,6 @@ def image_text(container: Container) -> str:
     return familiar(name)
 
 
-def _no_network(container: Container) -> str:
-    """What docker's NETWORKS column shows for a container on no network:
-    its mode for ``--network host`` and ``none``."""
-    mode = container.config.network or ""
-    return mode if mode in ("host", "none") else ""
-
-
 def container_row(
     container: Container,
     *,
@@ -225,7 +218,7 @@ def _configure_ps(parser: argparse.ArgumentParser) -> None:
 
 
 async def _run_ps(session: Session, args: argparse.Namespace) -> int:
-    from servin_core.network.describe import network_columns
+    from servin_core.network.describe import network_columns, networkless_mode
     from servin_tui.cli.containers_state import refreshed
 
     filters = parse_filters(args.filter)
@@ -265,7 +258,7 @@ async def _run_ps(session: Session, args: argparse.Namespace) -> int:
     ]
     networks = network_columns(core)
     for row, c in zip(rows, containers, strict=True):
-        row["Ports"], row["Networks"] = networks.get(c.id, ("", _no_network(c)))
+        row["Ports"], row["Networks"] = networks.get(c.id, ("", networkless_mode(c)))
     columns: list[Column] = [
         ("ID", "CONTAINER ID"),
         ("Image", "IMAGE"),
