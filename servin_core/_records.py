@@ -135,7 +135,7 @@ def _dict_converter(key: _Converter, item: _Converter) -> _Converter:
 
 def _record_converter(cls: type) -> _Converter:
     hints = typing.get_type_hints(cls)
-    known = {f.name: f for f in fields(cls) if f.init}
+    known = {f.name: f for f in fields(cls)}  # every field is an argument
     converters = {name: _converter(hints[name]) for name in known}
     bounded = {
         name: (f.metadata["low"], f.metadata["high"])
